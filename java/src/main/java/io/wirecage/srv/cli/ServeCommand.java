@@ -1,0 +1,205 @@
+package io.wirecage.srv.cli;
+
+import ch.qos.logback.classic.Level;
+import io.wirecage.srv.Server;
+import io.wirecage.srv.Version;
+import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.PeerSettings;
+import io.wirecage.srv.config.ServerSettings;
+import io.wirecage.srv.router.ProcessCommandRunner;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code wirecagesrv [options]}: runs the server until SIGINT or SIGTERM, then cleans up and exits 0. */
+@Command(name = "wirecagesrv", mixinStandardHelpOptions = true, versionProvider = ServeCommand.VersionProvider.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Userspace WireGuard VPN server: forwards its peers' traffic to the internet through NAT.",
+        subcommands = {GenKeyCommand.class, PubKeyCommand.class, GenPskCommand.class, StatusCommand.class})
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--private-key-file", paramLabel = "FILE",
+            description = "The server's private key, base64 as written by 'wirecagesrv genkey' or 'wg genkey' "
+                    + "(default: STATE-DIR/server.key, created on first run).")
+    Path privateKeyFile;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "/var/lib/wirecagesrv",
+            description = "Where a first run keeps its generated server key (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Option(names = "--listen", paramLabel = "ADDR:PORT", defaultValue = "0.0.0.0:51820",
+            description = "UDP address and port to listen on (default: ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--subnet", paramLabel = "CIDR", defaultValue = ServerSettings.DEFAULT_SUBNET,
+            description = "VPN subnet; the server takes its first address (default: ${DEFAULT-VALUE}).")
+    String subnet;
+
+    @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "Peers (repeat the pair for each):%n")
+    List<PeerOption> peers = new ArrayList<>();
+
+    @Option(names = "--outbound-interface", paramLabel = "IFACE",
+            description = "Interface NAT masquerades out of (default: the one of the default route).")
+    String outboundInterface;
+
+    @Option(names = "--mtu", defaultValue = "" + ServerSettings.DEFAULT_MTU,
+            description = "MTU of the TUN device (default: ${DEFAULT-VALUE}).")
+    int mtu;
+
+    @Option(names = "--tun-name", paramLabel = "NAME", defaultValue = ServerSettings.DEFAULT_TUN,
+            description = "Name of the TUN device; also tags this instance's firewall rules (default: ${DEFAULT-VALUE}).")
+    String tunName;
+
+    @Option(names = {"-v", "--verbose"}, description = "Debug logging (still nothing per packet, never keys).")
+    boolean verbose;
+
+    static final class PeerOption {
+        @Option(names = "--peer", required = true, paramLabel = "PUBKEY", description = "A peer's public key (base64).")
+        String publicKey;
+
+        @Option(names = "--peer-ip", required = true, paramLabel = "IP/32", description = "The address that peer uses in the VPN.")
+        String ip;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (verbose) {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
+        }
+        ServerSettings settings = settings();
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), sig -> stop.countDown());
+        Signal.handle(new Signal("INT"), sig -> stop.countDown());
+
+        Server server = Server.start(settings, new ProcessCommandRunner(), Server.STATE_DIR);
+        int exit = 0;
+        try {
+            server.device().failure().thenRun(stop::countDown);
+            stop.await();
+            Throwable failure = server.device().failure().getNow(null);
+            if (failure != null) {
+                log.error("stopping after a data path failure: {}", failure.getMessage());
+                exit = 1;
+            } else {
+                log.info("stopping");
+            }
+        } finally {
+            server.close();
+        }
+        log.info("stopped: TUN {} removed, firewall rules removed", settings.tunName());
+        return exit;
+    }
+
+    /** Turns the flags into validated settings; every problem is an exception with a one-line message. */
+    ServerSettings settings() throws IOException {
+        Path keyFile = privateKeyFile != null ? privateKeyFile : StateDir.serverKey(stateDir);
+        Base64Key privateKey = readPrivateKey(keyFile);
+        Ipv4Prefix net;
+        try {
+            net = Ipv4Prefix.parseNetwork(subnet);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--subnet " + e.getMessage());
+        }
+        List<PeerSettings> peerSettings = new ArrayList<>();
+        for (PeerOption p : peers) {
+            Base64Key key;
+            try {
+                key = Base64Key.parse(p.publicKey);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--peer '" + p.publicKey + "' " + e.getMessage());
+            }
+            Ipv4Prefix ip;
+            try {
+                ip = Ipv4Prefix.parseNetwork(p.ip);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--peer-ip " + e.getMessage());
+            }
+            peerSettings.add(new PeerSettings(null, key, List.of(ip), null, 0));
+        }
+        return new ServerSettings(privateKey, parseListen(listen), net, peerSettings, outboundInterface, mtu, tunName);
+    }
+
+    static Base64Key readPrivateKey(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new IOException("cannot read private key file " + file + ": " + describe(e), e);
+        }
+        Base64Key key;
+        try {
+            key = Base64Key.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("private key file " + file + " " + e.getMessage());
+        }
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
+                log.warn("private key file {} is readable by other users; chmod 600 it", file);
+            }
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: nothing to check
+        }
+        return key;
+    }
+
+    static InetSocketAddress parseListen(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("--listen '" + text + "' must be ADDRESS:PORT, e.g. 0.0.0.0:51820");
+        }
+        String host = text.substring(0, colon);
+        int port;
+        try {
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--listen '" + text + "' has no valid port");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("--listen port " + port + " is out of range 1..65535");
+        }
+        try {
+            InetAddress addr;
+            if (host.isEmpty()) {
+                addr = InetAddress.getByAddress(new byte[4]);
+            } else if (host.startsWith("[") && host.endsWith("]")) {
+                addr = InetAddress.getByName(host.substring(1, host.length() - 1)); // a literal: no DNS lookup
+            } else {
+                int a = Ipv4Prefix.parseAddress(host);
+                addr = InetAddress.getByAddress(new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
+            }
+            return new InetSocketAddress(addr, port);
+        } catch (UnknownHostException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("--listen '" + text + "': the address must be an IP literal");
+        }
+    }
+
+    private static String describe(IOException e) {
+        return e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+    }
+
+    static final class VersionProvider implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"wirecagesrv " + Version.get()};
+        }
+    }
+}

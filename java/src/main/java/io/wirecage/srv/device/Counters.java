@@ -1,0 +1,73 @@
+package io.wirecage.srv.device;
+
+import io.wirecage.srv.nativebridge.TunnelResult;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Device-wide counters of what was dropped and why. Every drop on the data path lands in exactly one
+ * counter; nothing is logged per packet. boringtun's own errors are counted by their result code.
+ */
+public final class Counters {
+    private static final int MAX_ERROR = 128;
+    private final AtomicLongArray tunnelErrors = new AtomicLongArray(MAX_ERROR);
+
+    final AtomicLong droppedUnknownPeer = new AtomicLong();
+    final AtomicLong droppedUnknownIndex = new AtomicLong();
+    final AtomicLong droppedSourceNotAllowed = new AtomicLong();
+    final AtomicLong droppedNoRoute = new AtomicLong();
+    final AtomicLong droppedNotIpv4 = new AtomicLong();
+    final AtomicLong droppedNoEndpoint = new AtomicLong();
+    final AtomicLong droppedSendFailed = new AtomicLong();
+    final AtomicLong cookieRepliesSent = new AtomicLong();
+    final AtomicLong handshakesCompleted = new AtomicLong();
+
+    /** Counts a negative boringtun result code (a dropped packet). */
+    void tunnelError(int code) {
+        int i = -code;
+        tunnelErrors.incrementAndGet(i > 0 && i < MAX_ERROR ? i : 0);
+    }
+
+    public long droppedUnknownPeer() {
+        return droppedUnknownPeer.get();
+    }
+
+    public long droppedSourceNotAllowed() {
+        return droppedSourceNotAllowed.get();
+    }
+
+    public long tunnelErrors(int code) {
+        int i = -code;
+        return i > 0 && i < MAX_ERROR ? tunnelErrors.get(i) : 0;
+    }
+
+    /** All counters by name (snake_case), in a stable order; boringtun errors only when non-zero. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("handshakes_completed", handshakesCompleted.get());
+        m.put("cookie_replies_sent", cookieRepliesSent.get());
+        m.put("dropped_unknown_peer", droppedUnknownPeer.get());
+        m.put("dropped_unknown_index", droppedUnknownIndex.get());
+        m.put("dropped_source_not_allowed", droppedSourceNotAllowed.get());
+        m.put("dropped_no_route", droppedNoRoute.get());
+        m.put("dropped_not_ipv4", droppedNotIpv4.get());
+        m.put("dropped_no_endpoint", droppedNoEndpoint.get());
+        m.put("dropped_send_failed", droppedSendFailed.get());
+        for (int i = 1; i < MAX_ERROR; i++) {
+            long v = tunnelErrors.get(i);
+            if (v != 0) {
+                m.put("dropped_" + snake(TunnelResult.name(-i)), v);
+            }
+        }
+        if (tunnelErrors.get(0) != 0) {
+            m.put("dropped_other_error", tunnelErrors.get(0));
+        }
+        return m;
+    }
+
+    static String snake(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,193 @@
+package io.wirecage.srv.device;
+
+import io.wirecage.srv.config.PeerSettings;
+import io.wirecage.srv.conn.UdpBind;
+import io.wirecage.srv.nativebridge.Identity;
+import io.wirecage.srv.nativebridge.Tunnel;
+import io.wirecage.srv.tun.LinuxTun;
+import io.wirecage.srv.config.Base64Key;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The running data path: one UDP socket, one TUN device, the peer table, and three threads
+ * (UDP to TUN in {@link Receive}, TUN to UDP in {@link Send}, timers in {@link Timers}).
+ * The peer table is an immutable snapshot behind a volatile field: readers never lock.
+ * The device owns the socket and the TUN device from construction on and closes them.
+ */
+public final class Device implements AutoCloseable {
+    static final int BUFFER_SIZE = 65536;
+
+    private final Identity identity;
+    private final UdpBind udp;
+    private final LinuxTun tun;
+    private final Counters counters = new Counters();
+    private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile PeerTable peers = PeerTable.empty();
+    private volatile boolean running;
+
+    public Device(Identity identity, UdpBind udp, LinuxTun tun) {
+        this.identity = identity;
+        this.udp = udp;
+        this.tun = tun;
+    }
+
+    /** What a peer update did, for the log line. */
+    public record PeerUpdate(int added, int removed, int changed, int unchanged) {}
+
+    /**
+     * Applies a new peer list with {@code wg syncconf} semantics: a peer whose key, preshared key and
+     * keepalive stay the same keeps its tunnel (session, timers, counters), even if its allowed IPs change;
+     * new peers get a fresh tunnel and a free index; removed peers are closed after the new table is live.
+     */
+    public synchronized PeerUpdate updatePeers(List<PeerSettings> settings) {
+        Map<Base64Key, Peer> old = new HashMap<>();
+        peers.all().forEach(p -> old.put(p.settings().publicKey(), p));
+        BitSet usedIndexes = new BitSet();
+        for (PeerSettings s : settings) {
+            Peer p = old.get(s.publicKey());
+            if (p != null && sameTunnel(p.settings(), s)) {
+                usedIndexes.set(p.index());
+            }
+        }
+        List<Peer> next = new ArrayList<>(settings.size());
+        List<Peer> created = new ArrayList<>();
+        List<Runnable> settingUpdates = new ArrayList<>();
+        int added = 0;
+        int changed = 0;
+        int unchanged = 0;
+        try {
+            int index = 1;
+            for (PeerSettings s : settings) {
+                Peer p = old.get(s.publicKey());
+                if (p != null && sameTunnel(p.settings(), s)) {
+                    old.remove(s.publicKey());
+                    if (p.settings().equals(s)) {
+                        unchanged++;
+                    } else {
+                        changed++;
+                        settingUpdates.add(() -> p.updateSettings(s));
+                    }
+                    next.add(p);
+                    continue;
+                }
+                if (p != null) {
+                    changed++; // preshared key or keepalive changed: the old tunnel is retired below
+                } else {
+                    added++;
+                }
+                index = usedIndexes.nextClearBit(index);
+                usedIndexes.set(index);
+                Tunnel t = Tunnel.create(identity, s.publicKey().bytes(),
+                        s.presharedKey() == null ? null : s.presharedKey().bytes(), s.persistentKeepalive(), index);
+                Peer fresh = new Peer(s, index, t);
+                created.add(fresh);
+                next.add(fresh);
+            }
+        } catch (RuntimeException e) {
+            created.forEach(p -> p.tunnel().close());
+            throw e;
+        }
+        PeerTable table = new PeerTable(next);
+        // Kept peers' new allowed IPs take effect together with the table that routes by them.
+        settingUpdates.forEach(Runnable::run);
+        peers = table;
+        int removed = 0;
+        for (Peer p : old.values()) {
+            if (table.byKey(p.settings().publicKey()) == null) {
+                removed++; // gone, not merely given a new tunnel
+            }
+            p.tunnel().close();
+        }
+        return new PeerUpdate(added, removed, changed, unchanged);
+    }
+
+    private static boolean sameTunnel(PeerSettings a, PeerSettings b) {
+        return a.publicKey().equals(b.publicKey()) && Objects.equals(a.presharedKey(), b.presharedKey())
+                && a.persistentKeepalive() == b.persistentKeepalive();
+    }
+
+    public void start() {
+        running = true;
+        threads.add(Thread.ofPlatform().name("wg-receive").daemon().start(new Receive(this)));
+        threads.add(Thread.ofPlatform().name("wg-send").daemon().start(new Send(this)));
+        threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(new Timers(this)));
+    }
+
+    /** Completes when a data-path thread hits an error it cannot recover from. */
+    public CompletableFuture<Throwable> failure() {
+        return failure;
+    }
+
+    void fail(Throwable t) {
+        failure.complete(t);
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    public PeerTable peers() {
+        return peers;
+    }
+
+    public Counters counters() {
+        return counters;
+    }
+
+    public Identity identity() {
+        return identity;
+    }
+
+    UdpBind udp() {
+        return udp;
+    }
+
+    LinuxTun tun() {
+        return tun;
+    }
+
+    public int listenPort() {
+        return udp.localAddress().getPort();
+    }
+
+    /**
+     * Stops the threads, then closes the socket, the TUN device and the tunnels (zeroizing their keys).
+     * Closing the socket wakes the UDP thread; the TUN reader notices within one poll interval.
+     */
+    @Override
+    public void close() {
+        running = false;
+        tun.stopReading();
+        try {
+            udp.close();
+        } catch (java.io.IOException e) {
+            // closing a datagram channel has nothing to flush; the error is not actionable
+        }
+        for (Thread t : threads) {
+            t.interrupt();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        tun.close();
+        peers.all().forEach(p -> p.tunnel().close());
+    }
+
+    /** For status output: every peer with a consumer, in configuration order. */
+    public void forEachPeer(Consumer<Peer> consumer) {
+        peers.all().forEach(consumer);
+    }
+}

@@ -1,0 +1,207 @@
+package io.wirecage.srv.device;
+
+import static io.wirecage.srv.nativebridge.TunnelResult.BY_INDEX;
+import static io.wirecage.srv.nativebridge.TunnelResult.DONE;
+import static io.wirecage.srv.nativebridge.TunnelResult.HANDSHAKE_INIT;
+import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
+import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V4;
+import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V6;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.nativebridge.TunnelResult;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * UDP to TUN: receive a WireGuard message, find its peer, let boringtun decrypt it, check the inner
+ * source against the peer's allowed IPs (cryptokey routing), and write the IP packet to the TUN.
+ * One thread, two direct buffers, no allocation per packet while the sender stays the same.
+ */
+final class Receive implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Receive.class);
+    /** Type 4 (transport data) in the 4-byte little-endian message type, read big-endian. */
+    private static final int DATA_MESSAGE = 0x04000000;
+    private static final int DATA_HEADER = 16;
+    private static final int MAX_DRAIN = 1024;
+
+    private final Device device;
+    private final Counters counters;
+    private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+    private final Pointer outAddress = Native.getDirectBufferPointer(out);
+
+    // The sender of the previous datagram, encoded once for boringtun's cookie logic.
+    private SocketAddress lastFrom;
+    private long fromHi;
+    private long fromLo;
+    private int fromFamily;
+
+    Receive(Device device) {
+        this.device = device;
+        this.counters = device.counters();
+    }
+
+    @Override
+    public void run() {
+        while (device.isRunning()) {
+            in.clear();
+            SocketAddress from;
+            try {
+                from = device.udp().receive(in);
+            } catch (ClosedChannelException e) {
+                return; // the device is stopping
+            } catch (IOException e) {
+                if (!device.isRunning()) {
+                    return;
+                }
+                log.warn("UDP receive failed: {}", e.getMessage());
+                continue;
+            }
+            if (from instanceof InetSocketAddress isa) {
+                handle(isa, in.position());
+            }
+        }
+    }
+
+    /** Handles one datagram held in {@code in} at [0, length). */
+    void handle(InetSocketAddress from, int length) {
+        if (from != lastFrom) {
+            encodeSource(from);
+        }
+        PeerTable table = device.peers();
+        Peer peer;
+        boolean initiation = false;
+        if (length >= DATA_HEADER && in.getInt(0) == DATA_MESSAGE) {
+            // Fast path: data messages name their session directly; one JNI call per packet.
+            peer = table.byReceiverIndex(Integer.reverseBytes(in.getInt(4)));
+            if (peer == null) {
+                counters.droppedUnknownIndex.incrementAndGet();
+                return;
+            }
+        } else {
+            long r = device.identity().classify(in, 0, length, fromHi, fromLo, fromFamily, out);
+            int code = TunnelResult.code(r);
+            if (code == HANDSHAKE_INIT) {
+                peer = table.byKey(Base64Key.of(readKey()));
+                if (peer == null) {
+                    counters.droppedUnknownPeer.incrementAndGet(); // no reply: unknown keys learn nothing
+                    return;
+                }
+                initiation = true;
+            } else if (code == BY_INDEX) {
+                peer = table.byPeerIndex(TunnelResult.length(r));
+                if (peer == null) {
+                    counters.droppedUnknownIndex.incrementAndGet();
+                    return;
+                }
+            } else if (code == WRITE_TO_NETWORK) {
+                // Under load boringtun answers with a cookie instead of doing the expensive handshake.
+                send(TunnelResult.length(r), from);
+                counters.cookieRepliesSent.incrementAndGet();
+                return;
+            } else {
+                counters.tunnelError(code);
+                return;
+            }
+        }
+        decapsulate(peer, from, length, initiation);
+    }
+
+    private void decapsulate(Peer peer, InetSocketAddress from, int length, boolean initiation) {
+        long r = peer.tunnel().decapsulate(fromHi, fromLo, fromFamily, in, 0, length, out);
+        int code = TunnelResult.code(r);
+        int len = TunnelResult.length(r);
+        switch (code) {
+            case WRITE_TO_TUNNEL_V4 -> {
+                peer.updateEndpoint(from);
+                // Cryptokey routing: a peer may only speak from the addresses it owns.
+                if (len < 20 || device.peers().byAddress(out.getInt(12)) != peer) {
+                    peer.droppedSourceNotAllowed.incrementAndGet();
+                    counters.droppedSourceNotAllowed.incrementAndGet();
+                    return;
+                }
+                peer.rxPackets.incrementAndGet();
+                writeToTun(len);
+            }
+            case WRITE_TO_NETWORK -> {
+                peer.updateEndpoint(from);
+                send(len, from);
+                drain(peer, from);
+                if (initiation) {
+                    peer.handshakes.incrementAndGet();
+                    counters.handshakesCompleted.incrementAndGet();
+                    log.info("handshake completed: peer {} from {}", peer.label(), format(from));
+                }
+            }
+            case DONE -> peer.updateEndpoint(from); // an authenticated keepalive
+            case WRITE_TO_TUNNEL_V6 -> {
+                peer.updateEndpoint(from);
+                counters.droppedNotIpv4.incrementAndGet(); // the VPN subnet is IPv4; no peer owns IPv6
+            }
+            default -> counters.tunnelError(code);
+        }
+    }
+
+    /** boringtun may have queued packets while the handshake ran: send them all now. */
+    private void drain(Peer peer, InetSocketAddress to) {
+        for (int i = 0; i < MAX_DRAIN; i++) {
+            long r = peer.tunnel().drain(out);
+            if (TunnelResult.code(r) != WRITE_TO_NETWORK) {
+                return;
+            }
+            send(TunnelResult.length(r), to);
+        }
+    }
+
+    private void send(int length, InetSocketAddress to) {
+        out.limit(length).position(0);
+        try {
+            device.udp().send(out, to);
+        } catch (IOException e) {
+            counters.droppedSendFailed.incrementAndGet();
+        }
+    }
+
+    private void writeToTun(int length) {
+        try {
+            device.tun().write(outAddress, length);
+        } catch (IOException e) {
+            counters.droppedSendFailed.incrementAndGet();
+        }
+    }
+
+    private byte[] readKey() {
+        byte[] key = new byte[Base64Key.LENGTH];
+        out.get(0, key);
+        return key;
+    }
+
+    private void encodeSource(InetSocketAddress from) {
+        lastFrom = from;
+        byte[] a = from.getAddress().getAddress();
+        if (from.getAddress() instanceof Inet4Address) {
+            fromFamily = 4;
+            fromHi = 0;
+            fromLo = ((a[0] & 0xffL) << 24) | ((a[1] & 0xffL) << 16) | ((a[2] & 0xffL) << 8) | (a[3] & 0xffL);
+        } else if (from.getAddress() instanceof Inet6Address) {
+            fromFamily = 6;
+            fromHi = ByteBuffer.wrap(a, 0, 8).getLong();
+            fromLo = ByteBuffer.wrap(a, 8, 8).getLong();
+        } else {
+            fromFamily = 0;
+        }
+    }
+
+    static String format(InetSocketAddress a) {
+        return a == null ? "(none)" : a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+}

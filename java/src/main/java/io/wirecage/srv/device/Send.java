@@ -1,0 +1,81 @@
+package io.wirecage.srv.device;
+
+import static io.wirecage.srv.nativebridge.TunnelResult.DONE;
+import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
+
+import io.wirecage.srv.nativebridge.TunnelResult;
+import io.wirecage.srv.tun.LinuxTun;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * TUN to UDP: read an IP packet the kernel routed into the VPN, find the peer that owns its destination
+ * (longest-prefix match over allowed IPs), let boringtun encrypt it, and send it to the peer's endpoint.
+ */
+final class Send implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Send.class);
+
+    private final Device device;
+    private final Counters counters;
+    private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+
+    Send(Device device) {
+        this.device = device;
+        this.counters = device.counters();
+    }
+
+    @Override
+    public void run() {
+        try (LinuxTun.Reader reader = device.tun().newReader(in)) {
+            while (device.isRunning()) {
+                int n = reader.read();
+                if (n < 0) {
+                    return;
+                }
+                handle(n);
+            }
+        } catch (IOException e) {
+            if (device.isRunning()) {
+                log.error("TUN read failed, stopping: {}", e.getMessage());
+                device.fail(e);
+            }
+        }
+    }
+
+    /** Handles one IP packet held in {@code in} at [0, length). */
+    void handle(int length) {
+        if (length < 20 || (in.get(0) & 0xf0) != 0x40) {
+            counters.droppedNotIpv4.incrementAndGet();
+            return;
+        }
+        Peer peer = device.peers().byAddress(in.getInt(16));
+        if (peer == null) {
+            counters.droppedNoRoute.incrementAndGet();
+            return;
+        }
+        long r = peer.tunnel().encapsulate(in, 0, length, out);
+        int code = TunnelResult.code(r);
+        if (code == WRITE_TO_NETWORK) {
+            InetSocketAddress to = peer.endpoint();
+            if (to == null) {
+                // The peer never reached us; the server cannot start a handshake without an address.
+                peer.droppedNoEndpoint.incrementAndGet();
+                counters.droppedNoEndpoint.incrementAndGet();
+                return;
+            }
+            out.limit(TunnelResult.length(r)).position(0);
+            try {
+                device.udp().send(out, to);
+                peer.txPackets.incrementAndGet();
+            } catch (IOException e) {
+                counters.droppedSendFailed.incrementAndGet();
+            }
+        } else if (code != DONE) {
+            counters.tunnelError(code); // DONE: queued by boringtun until a session exists
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.wirecage.srv.router;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Turns on IPv4 forwarding and puts the old value back at exit. The old value is kept in a state file
+ * so that after a crash (SIGKILL) the next start still restores what was there before the first run.
+ */
+public final class IpForwarding {
+    private final Path sysctl;
+    private final Path stateFile;
+
+    public IpForwarding(Path sysctl, Path stateFile) {
+        this.sysctl = sysctl;
+        this.stateFile = stateFile;
+    }
+
+    public static IpForwarding forInstance(Path stateDir, String tunName) {
+        return new IpForwarding(Path.of("/proc/sys/net/ipv4/ip_forward"), stateDir.resolve(tunName + ".ip_forward"));
+    }
+
+    public void enable() throws IOException {
+        if (!Files.exists(stateFile)) {
+            // Only the first run records the value: a leftover file holds the value from before a crash.
+            Files.createDirectories(stateFile.getParent());
+            Files.writeString(stateFile, Files.readString(sysctl).strip() + "\n");
+        }
+        write("1");
+    }
+
+    /** Restores the recorded value; does nothing when nothing was recorded. */
+    public void restore() throws IOException {
+        if (!Files.exists(stateFile)) {
+            return;
+        }
+        String old = Files.readString(stateFile).strip();
+        if (old.equals("0") || old.equals("1")) {
+            write(old);
+        }
+        Files.deleteIfExists(stateFile);
+    }
+
+    private void write(String value) throws IOException {
+        try {
+            Files.writeString(sysctl, value + "\n");
+        } catch (IOException e) {
+            throw new IOException("cannot write " + sysctl + " (read-only /proc/sys? run privileged): " + e.getMessage(), e);
+        }
+    }
+}

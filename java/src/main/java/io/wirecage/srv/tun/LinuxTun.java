@@ -1,0 +1,214 @@
+package io.wirecage.srv.tun;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import io.wirecage.srv.config.Ipv4Prefix;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A Linux TUN device (layer 3, no packet-info header) opened and configured through JNA:
+ * the server address, MTU and link state are set with ioctls, without shelling out to ip(8).
+ * The device is not persistent: it disappears when the file descriptor is closed or the process dies.
+ */
+public final class LinuxTun implements AutoCloseable {
+    private static final String CLONE_DEVICE = "/dev/net/tun";
+    private static final long TUNSETIFF = 0x400454caL;
+    private static final long SIOCGIFFLAGS = 0x8913;
+    private static final long SIOCSIFFLAGS = 0x8914;
+    private static final long SIOCSIFADDR = 0x8916;
+    private static final long SIOCSIFNETMASK = 0x891c;
+    private static final long SIOCSIFMTU = 0x8922;
+    private static final short IFF_TUN = 0x0001;
+    private static final short IFF_NO_PI = 0x1000;
+    private static final short IFF_UP = 0x1;
+    private static final short IFF_RUNNING = 0x40;
+    private static final int IFREQ_SIZE = 40;
+    private static final int IFNAMSIZ = 16;
+    private static final int POLL_MILLIS = 200;
+
+    private final String name;
+    private final int fd;
+    private volatile boolean closed;
+    private volatile boolean stopReading;
+
+    private LinuxTun(String name, int fd) {
+        this.name = name;
+        this.fd = fd;
+    }
+
+    /**
+     * Creates the device, assigns {@code address} with the prefix's netmask, sets the MTU and brings it up.
+     * On any failure the device is closed again, so nothing is left behind.
+     */
+    public static LinuxTun open(String name, int address, Ipv4Prefix subnet, int mtu) throws IOException {
+        if (!Files.exists(Path.of(CLONE_DEVICE))) {
+            throw new IOException(CLONE_DEVICE + " does not exist: the kernel needs TUN support (modprobe tun), "
+                    + "and a container needs --device /dev/net/tun");
+        }
+        int fd = LibC.open(CLONE_DEVICE, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
+        if (fd < 0) {
+            int errno = Native.getLastError();
+            throw new IOException("cannot open " + CLONE_DEVICE + ": " + describe(errno)
+                    + (errno == LibC.EPERM || errno == LibC.EACCES ? " (run as root or with CAP_NET_ADMIN)" : ""));
+        }
+        LinuxTun tun = new LinuxTun(name, fd);
+        try {
+            try (Memory ifr = ifreq(name)) {
+                ifr.setShort(IFNAMSIZ, (short) (IFF_TUN | IFF_NO_PI));
+                if (LibC.ioctl(fd, TUNSETIFF, ifr) < 0) {
+                    int errno = Native.getLastError();
+                    throw new IOException("cannot create TUN device " + name + ": " + describe(errno)
+                            + (errno == LibC.EBUSY ? " (another process has it open: is another server running with this --tun-name?)"
+                            : errno == LibC.EPERM ? " (run as root or with CAP_NET_ADMIN)" : ""));
+                }
+            }
+            tun.configure(address, subnet, mtu);
+            return tun;
+        } catch (IOException | RuntimeException e) {
+            tun.close();
+            throw e;
+        }
+    }
+
+    private void configure(int address, Ipv4Prefix subnet, int mtu) throws IOException {
+        int sock = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM, 0);
+        if (sock < 0) {
+            throw new IOException("socket(AF_INET) failed: " + describe(Native.getLastError()));
+        }
+        try (Memory ifr = ifreq(name)) {
+            putSockaddrIn(ifr, address);
+            ioctl(sock, SIOCSIFADDR, ifr, "set address " + Ipv4Prefix.format(address));
+            putSockaddrIn(ifr, subnet.mask());
+            ioctl(sock, SIOCSIFNETMASK, ifr, "set netmask /" + subnet.length());
+            ifr.clear(IFREQ_SIZE - IFNAMSIZ);
+            ifr.setInt(IFNAMSIZ, mtu);
+            ioctl(sock, SIOCSIFMTU, ifr, "set MTU " + mtu);
+            ifr.clear(IFREQ_SIZE - IFNAMSIZ);
+            ioctl(sock, SIOCGIFFLAGS, ifr, "read flags");
+            ifr.setShort(IFNAMSIZ, (short) (ifr.getShort(IFNAMSIZ) | IFF_UP | IFF_RUNNING));
+            ioctl(sock, SIOCSIFFLAGS, ifr, "bring up");
+        } finally {
+            LibC.close(sock);
+        }
+    }
+
+    private void ioctl(int sock, long request, Memory ifr, String what) throws IOException {
+        if (LibC.ioctl(sock, request, ifr) < 0) {
+            throw new IOException("cannot " + what + " on " + name + ": " + describe(Native.getLastError()));
+        }
+    }
+
+    private static Memory ifreq(String name) {
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        if (n.length >= IFNAMSIZ) {
+            throw new IllegalArgumentException("interface name too long: " + name);
+        }
+        Memory m = new Memory(IFREQ_SIZE);
+        m.clear();
+        m.write(0, n, 0, n.length);
+        return m;
+    }
+
+    /** struct sockaddr_in at ifr_addr: family in host order, port 0, address in network order. */
+    private static void putSockaddrIn(Memory ifr, int address) {
+        ifr.clear(IFREQ_SIZE - IFNAMSIZ);
+        ifr.setShort(IFNAMSIZ, (short) LibC.AF_INET);
+        ifr.setByte(IFNAMSIZ + 4, (byte) (address >>> 24));
+        ifr.setByte(IFNAMSIZ + 5, (byte) (address >>> 16));
+        ifr.setByte(IFNAMSIZ + 6, (byte) (address >>> 8));
+        ifr.setByte(IFNAMSIZ + 7, (byte) address);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** A reader owns one of these: the pollfd it waits with and the native address of its buffer. */
+    public Reader newReader(ByteBuffer buffer) {
+        return new Reader(buffer);
+    }
+
+    /** Writes one IP packet held in a direct buffer at [0, length); no copy, no allocation. */
+    public void write(Pointer buffer, int length) throws IOException {
+        long n = LibC.write(fd, buffer, length);
+        if (n < 0) {
+            int errno = Native.getLastError();
+            // A full queue or an interface going down loses this packet only, as a NIC would.
+            if (errno != LibC.EAGAIN && errno != LibC.EINTR && !closed) {
+                throw new IOException("write to " + name + " failed: " + describe(errno));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            LibC.close(fd);
+        }
+    }
+
+    /** Makes readers return -1 within one poll interval, so the fd is closed only after they left. */
+    public void stopReading() {
+        stopReading = true;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    static String describe(int errno) {
+        return LibC.strerror(errno) + " (errno " + errno + ")";
+    }
+
+    /** Reads packets into one direct buffer, waiting with poll() only when the queue is empty. */
+    public final class Reader implements AutoCloseable {
+        private final ByteBuffer buffer;
+        private final Pointer address;
+        private final Memory pollfd = new Memory(8);
+
+        private Reader(ByteBuffer buffer) {
+            if (!buffer.isDirect()) {
+                throw new IllegalArgumentException("TUN reads need a direct buffer");
+            }
+            this.buffer = buffer;
+            this.address = Native.getDirectBufferPointer(buffer);
+            pollfd.setInt(0, fd);
+            pollfd.setShort(4, (short) LibC.POLLIN);
+        }
+
+        /** Returns the packet length, or -1 once the device is closed. */
+        public int read() throws IOException {
+            while (!closed && !stopReading) {
+                long n = LibC.read(fd, address, buffer.capacity());
+                if (n > 0) {
+                    return (int) n;
+                }
+                int errno = Native.getLastError();
+                if (n < 0 && errno != LibC.EAGAIN && errno != LibC.EINTR) {
+                    if (closed) {
+                        break;
+                    }
+                    throw new IOException("read from " + name + " failed: " + describe(errno));
+                }
+                pollfd.setShort(6, (short) 0);
+                LibC.poll(pollfd, 1, POLL_MILLIS); // bounded wait so close() is noticed
+            }
+            return -1;
+        }
+
+        public Pointer address() {
+            return address;
+        }
+
+        @Override
+        public void close() {
+            pollfd.close();
+        }
+    }
+}
