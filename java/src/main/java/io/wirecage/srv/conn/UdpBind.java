@@ -24,7 +24,9 @@ public final class UdpBind implements AutoCloseable {
 
     /** Binds, translating "address in use" into a message that names the port. */
     public static UdpBind bind(InetSocketAddress listen) throws IOException {
-        DatagramChannel ch = DatagramChannel.open();
+        // An IPv4 listen address gets an IPv4 socket: clean addresses in logs, no mapped-address detour.
+        DatagramChannel ch = listen.getAddress() instanceof java.net.Inet4Address
+                ? DatagramChannel.open(java.net.StandardProtocolFamily.INET) : DatagramChannel.open();
         try {
             // Larger buffers absorb bursts instead of dropping them; the kernel caps at rmem_max.
             ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);

@@ -90,7 +90,8 @@ public final class Firewall {
                     continue;
                 }
                 List<String> argv = new ArrayList<>(List.of(iptables, "-w", "5", "-t", table, "-D"));
-                argv.addAll(words.subList(1, words.size()));
+                // -S quotes some words ("wirecagesrv:wg0"); as argv they must be passed bare
+                words.subList(1, words.size()).forEach(w -> argv.add(unquote(w)));
                 runner.check(argv);
                 removed++;
             }

@@ -67,11 +67,27 @@ public final class LinuxTun implements AutoCloseable {
                             : errno == LibC.EPERM ? " (run as root or with CAP_NET_ADMIN)" : ""));
                 }
             }
+            tun.disableIpv6();
             tun.configure(address, subnet, mtu);
             return tun;
         } catch (IOException | RuntimeException e) {
             tun.close();
             throw e;
+        }
+    }
+
+    /**
+     * The VPN is IPv4; without this the kernel sends IPv6 router solicitations into the TUN that no peer
+     * could take. The setting belongs to this interface and goes away with it.
+     */
+    private void disableIpv6() {
+        Path sysctl = Path.of("/proc/sys/net/ipv6/conf", name, "disable_ipv6");
+        try {
+            if (Files.exists(sysctl)) {
+                Files.writeString(sysctl, "1\n");
+            }
+        } catch (IOException e) {
+            // read-only /proc/sys (unprivileged container): harmless, those packets are counted and dropped
         }
     }
 
@@ -85,10 +101,10 @@ public final class LinuxTun implements AutoCloseable {
             ioctl(sock, SIOCSIFADDR, ifr, "set address " + Ipv4Prefix.format(address));
             putSockaddrIn(ifr, subnet.mask());
             ioctl(sock, SIOCSIFNETMASK, ifr, "set netmask /" + subnet.length());
-            ifr.clear(IFREQ_SIZE - IFNAMSIZ);
+            clearUnion(ifr);
             ifr.setInt(IFNAMSIZ, mtu);
             ioctl(sock, SIOCSIFMTU, ifr, "set MTU " + mtu);
-            ifr.clear(IFREQ_SIZE - IFNAMSIZ);
+            clearUnion(ifr);
             ioctl(sock, SIOCGIFFLAGS, ifr, "read flags");
             ifr.setShort(IFNAMSIZ, (short) (ifr.getShort(IFNAMSIZ) | IFF_UP | IFF_RUNNING));
             ioctl(sock, SIOCSIFFLAGS, ifr, "bring up");
@@ -114,9 +130,14 @@ public final class LinuxTun implements AutoCloseable {
         return m;
     }
 
+    /** Zeroes the ifreq union after the name (Memory.clear(n) would clear from offset 0, the name). */
+    private static void clearUnion(Memory ifr) {
+        ifr.setMemory(IFNAMSIZ, IFREQ_SIZE - IFNAMSIZ, (byte) 0);
+    }
+
     /** struct sockaddr_in at ifr_addr: family in host order, port 0, address in network order. */
     private static void putSockaddrIn(Memory ifr, int address) {
-        ifr.clear(IFREQ_SIZE - IFNAMSIZ);
+        clearUnion(ifr);
         ifr.setShort(IFNAMSIZ, (short) LibC.AF_INET);
         ifr.setByte(IFNAMSIZ + 4, (byte) (address >>> 24));
         ifr.setByte(IFNAMSIZ + 5, (byte) (address >>> 16));

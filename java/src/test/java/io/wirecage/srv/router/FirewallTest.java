@@ -33,7 +33,8 @@ class FirewallTest {
             String op = argv.get(at);
             switch (op) {
                 case "-S" -> {
-                    return new Result(0, String.join("\n", rules) + "\n");
+                    // real iptables -S quotes comments that contain ':'
+                    return new Result(0, String.join("\n", rules).replaceAll("--comment (\\S+)", "--comment \"$1\"") + "\n");
                 }
                 case "-A" -> rules.add("-A " + String.join(" ", argv.subList(at + 1, argv.size())));
                 case "-I" -> {
