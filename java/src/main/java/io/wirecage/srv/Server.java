@@ -5,6 +5,7 @@ import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.conn.UdpBind;
 import io.wirecage.srv.device.Device;
 import io.wirecage.srv.ipc.ControlSocket;
+import io.wirecage.srv.ipc.ShowConf;
 import io.wirecage.srv.ipc.Status;
 import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
@@ -29,16 +30,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
-    public static final Path STATE_DIR = Path.of("/run/wirecagesrv");
+    /** Runtime state: control sockets and the recorded ip_forward value, per TUN name. */
+    public static final Path RUN_DIR = Path.of("/run/wirecagesrv");
     /** Handshake initiations per second before boringtun answers with cookies (its device default). */
     private static final int HANDSHAKE_RATE_LIMIT = 100;
 
+    /** Re-reads the settings (config file plus flags) for a reload. */
+    @FunctionalInterface
+    public interface SettingsSource {
+        ServerSettings load() throws IOException;
+    }
+
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
+    private final SettingsSource source;
+    private volatile ServerSettings settings;
     private Device device;
 
-    private Server() {}
+    private Server(ServerSettings settings, SettingsSource source) {
+        this.settings = settings;
+        this.source = source;
+    }
 
-    public static Server start(ServerSettings s, CommandRunner runner, Path stateDir) throws IOException {
+    public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir) throws IOException {
         Privileges.requireNetAdmin();
         NativeLibrary.ensureAvailable();
         String outbound = s.outboundInterface() != null ? s.outboundInterface()
@@ -47,7 +60,7 @@ public final class Server implements AutoCloseable {
         Firewall firewall = new Firewall(runner, "iptables", s.tunName(), s.subnet(), outbound);
         firewall.checkAvailable();
 
-        Server server = new Server();
+        Server server = new Server(s, source);
         try {
             server.bringUp(s, firewall, outbound, stateDir);
             return server;
@@ -79,8 +92,12 @@ public final class Server implements AutoCloseable {
         firewall.install();
 
         ControlSocket control = ControlSocket.open(ControlSocket.pathFor(stateDir, s.tunName()),
-                command -> command.equals("status") ? Status.render(s.tunName(), publicKey, device)
-                        : "error=unknown command '" + command + "'\n");
+                command -> switch (command) {
+                    case "status" -> Status.render(s.tunName(), publicKey, device);
+                    case "reload" -> reload();
+                    case "showconf" -> ShowConf.render(settings, device);
+                    default -> "error=unknown command '" + command + "'\n";
+                });
         undo.push(control);
 
         device.start();
@@ -88,6 +105,41 @@ public final class Server implements AutoCloseable {
                 Version.get(), udp.localAddress().getAddress().getHostAddress() + ":" + udp.localAddress().getPort(),
                 s.tunName(), Ipv4Prefix.format(s.serverAddress()), s.subnet().length(), s.mtu(), outbound,
                 s.peers().size(), publicKey);
+    }
+
+    /**
+     * Re-reads the settings and applies peer changes without a restart; peers that did not change keep
+     * their sessions. A reload that fails validation changes nothing. Returns a key=value answer.
+     */
+    public synchronized String reload() {
+        long start = System.nanoTime();
+        ServerSettings next;
+        try {
+            next = source.load();
+        } catch (IOException | RuntimeException e) {
+            log.error("reload failed, keeping the running configuration: {}", e.getMessage());
+            return "error=" + e.getMessage() + "\n";
+        }
+        ServerSettings current = settings;
+        if (!next.listen().equals(current.listen()) || !next.subnet().equals(current.subnet()) || next.mtu() != current.mtu()
+                || !next.tunName().equals(current.tunName()) || !next.privateKey().equals(current.privateKey())
+                || !java.util.Objects.equals(next.outboundInterface(), current.outboundInterface())) {
+            log.warn("reload: changes to the [server] settings take effect only after a restart; applying peer changes");
+        }
+        Device.PeerUpdate u;
+        try {
+            u = device.updatePeers(next.peers());
+        } catch (RuntimeException e) {
+            log.error("reload failed, keeping the running configuration: {}", e.getMessage());
+            return "error=" + e.getMessage() + "\n";
+        }
+        settings = new ServerSettings(current.privateKey(), current.listen(), current.subnet(), next.peers(),
+                current.outboundInterface(), current.mtu(), current.tunName());
+        long micros = (System.nanoTime() - start) / 1000;
+        log.info("reloaded: {} peer(s): {} added, {} removed, {} changed, {} unchanged, in {} ms",
+                next.peers().size(), u.added(), u.removed(), u.changed(), u.unchanged(), String.format("%.1f", micros / 1000.0));
+        return "ok=1\npeers=" + next.peers().size() + "\nadded=" + u.added() + "\nremoved=" + u.removed()
+                + "\nchanged=" + u.changed() + "\nunchanged=" + u.unchanged() + "\nmicros=" + micros + "\n";
     }
 
     public Device device() {

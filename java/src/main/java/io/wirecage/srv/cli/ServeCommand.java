@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import io.wirecage.srv.Server;
 import io.wirecage.srv.Version;
 import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.config.ServerSettings;
@@ -27,44 +28,50 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-/** {@code wirecagesrv [options]}: runs the server until SIGINT or SIGTERM, then cleans up and exits 0. */
+/**
+ * {@code wirecagesrv [options]}: runs the server until SIGINT or SIGTERM, then cleans up and exits 0.
+ * Settings come from the config file (--config, or the state directory's on a first run) with flags
+ * overriding it; SIGHUP re-reads the file and applies peer changes live.
+ */
 @Command(name = "wirecagesrv", mixinStandardHelpOptions = true, versionProvider = ServeCommand.VersionProvider.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Userspace WireGuard VPN server: forwards its peers' traffic to the internet through NAT.",
-        subcommands = {GenKeyCommand.class, PubKeyCommand.class, GenPskCommand.class, StatusCommand.class})
+        subcommands = {PeerCommand.class, ImportCommand.class, ShowConfCommand.class, StatusCommand.class,
+                GenKeyCommand.class, GenPskCommand.class, PubKeyCommand.class})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "TOML config file (default without --private-key-file: STATE-DIR/wirecagesrv.toml, created on first run).")
+    Path config;
+
     @Option(names = "--private-key-file", paramLabel = "FILE",
-            description = "The server's private key, base64 as written by 'wirecagesrv genkey' or 'wg genkey' "
-                    + "(default: STATE-DIR/server.key, created on first run).")
+            description = "The server's private key, base64 as written by 'wirecagesrv genkey' or 'wg genkey'.")
     Path privateKeyFile;
 
-    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "/var/lib/wirecagesrv",
-            description = "Where a first run keeps its generated server key (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = StateDir.DEFAULT,
+            description = "Where a first run keeps its config and key (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--listen", paramLabel = "ADDR:PORT", defaultValue = "0.0.0.0:51820",
-            description = "UDP address and port to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "UDP address and port (default: 0.0.0.0:51820).")
     String listen;
 
-    @Option(names = "--subnet", paramLabel = "CIDR", defaultValue = ServerSettings.DEFAULT_SUBNET,
-            description = "VPN subnet; the server takes its first address (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--subnet", paramLabel = "CIDR",
+            description = "VPN subnet; the server takes its first address (default: " + ServerSettings.DEFAULT_SUBNET + ").")
     String subnet;
 
-    @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "Peers (repeat the pair for each):%n")
+    @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "Peers on the command line (repeat the pair for each):%n")
     List<PeerOption> peers = new ArrayList<>();
 
     @Option(names = "--outbound-interface", paramLabel = "IFACE",
             description = "Interface NAT masquerades out of (default: the one of the default route).")
     String outboundInterface;
 
-    @Option(names = "--mtu", defaultValue = "" + ServerSettings.DEFAULT_MTU,
-            description = "MTU of the TUN device (default: ${DEFAULT-VALUE}).")
-    int mtu;
+    @Option(names = "--mtu", description = "MTU of the TUN device (default: " + ServerSettings.DEFAULT_MTU + ").")
+    Integer mtu;
 
-    @Option(names = "--tun-name", paramLabel = "NAME", defaultValue = ServerSettings.DEFAULT_TUN,
-            description = "Name of the TUN device; also tags this instance's firewall rules (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tun-name", paramLabel = "NAME",
+            description = "Name of the TUN device; also tags this instance's firewall rules (default: " + ServerSettings.DEFAULT_TUN + ").")
     String tunName;
 
     @Option(names = {"-v", "--verbose"}, description = "Debug logging (still nothing per packet, never keys).")
@@ -83,12 +90,15 @@ public final class ServeCommand implements Callable<Integer> {
         if (verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
         }
-        ServerSettings settings = settings();
+        Path configFile = configFile();
+        ServerSettings settings = settings(configFile);
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), sig -> stop.countDown());
         Signal.handle(new Signal("INT"), sig -> stop.countDown());
 
-        Server server = Server.start(settings, new ProcessCommandRunner(), Server.STATE_DIR);
+        Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR);
+        // SIGHUP re-reads the config on its own thread: signal handlers must not block.
+        Signal.handle(new Signal("HUP"), sig -> Thread.ofPlatform().name("reload").start(server::reload));
         int exit = 0;
         try {
             server.device().failure().thenRun(stop::countDown);
@@ -107,17 +117,40 @@ public final class ServeCommand implements Callable<Integer> {
         return exit;
     }
 
-    /** Turns the flags into validated settings; every problem is an exception with a one-line message. */
+    /** The config file in use: --config, else the state directory's (created on a first run), else none. */
+    Path configFile() throws IOException {
+        if (config != null) {
+            return config;
+        }
+        if (privateKeyFile != null) {
+            return null; // flags only, as in the original CLI
+        }
+        return StateDir.ensureConfig(stateDir);
+    }
+
     ServerSettings settings() throws IOException {
-        Path keyFile = privateKeyFile != null ? privateKeyFile : StateDir.serverKey(stateDir);
+        return settings(configFile());
+    }
+
+    /** File values overridden by flags, validated as a whole; every problem is one line. */
+    ServerSettings settings(Path configFile) throws IOException {
+        ConfigFile file = configFile == null ? null : ConfigFile.load(configFile);
+        Path keyFile = privateKeyFile != null ? privateKeyFile : file == null ? null : file.privateKeyFile();
+        if (keyFile == null) {
+            throw new IllegalArgumentException(configFile + ": [server] private_key_file is missing (or pass --private-key-file)");
+        }
         Base64Key privateKey = readPrivateKey(keyFile);
         Ipv4Prefix net;
-        try {
-            net = Ipv4Prefix.parseNetwork(subnet);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--subnet " + e.getMessage());
+        if (subnet != null) {
+            try {
+                net = Ipv4Prefix.parseNetwork(subnet);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--subnet " + e.getMessage());
+            }
+        } else {
+            net = file != null ? file.subnet() : Ipv4Prefix.parseNetwork(ServerSettings.DEFAULT_SUBNET);
         }
-        List<PeerSettings> peerSettings = new ArrayList<>();
+        List<PeerSettings> all = new ArrayList<>(file == null ? List.of() : file.enabledPeers());
         for (PeerOption p : peers) {
             Base64Key key;
             try {
@@ -131,9 +164,15 @@ public final class ServeCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--peer-ip " + e.getMessage());
             }
-            peerSettings.add(new PeerSettings(null, key, List.of(ip), null, 0));
+            all.add(new PeerSettings(null, key, List.of(ip), null, 0));
         }
-        return new ServerSettings(privateKey, parseListen(listen), net, peerSettings, outboundInterface, mtu, tunName);
+        String listenText = listen != null ? listen : file != null && file.server().listenAddr() != null
+                ? file.server().listenAddr() : "0.0.0.0:" + ServerSettings.DEFAULT_PORT;
+        String outbound = outboundInterface != null ? outboundInterface : file == null ? null : file.server().outboundInterface();
+        int mtuValue = mtu != null ? mtu : file != null && file.server().mtu() != null ? file.server().mtu() : ServerSettings.DEFAULT_MTU;
+        String tun = tunName != null ? tunName : file != null && file.server().tunName() != null
+                ? file.server().tunName() : ServerSettings.DEFAULT_TUN;
+        return new ServerSettings(privateKey, parseListen(listenText), net, all, outbound, mtuValue, tun);
     }
 
     static Base64Key readPrivateKey(Path file) throws IOException {

@@ -1,48 +1,56 @@
 package io.wirecage.srv.cli;
 
+import io.wirecage.srv.config.ConfigEditor;
+import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.nativebridge.Keys;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The first-run state directory (0700) and the server key kept in it (0600). */
+/** The state directory (0700): a first run creates its config file and server key (0600) there. */
 final class StateDir {
+    static final String DEFAULT = "/var/lib/wirecagesrv";
+    static final String CONFIG = "wirecagesrv.toml";
+    static final String KEY = "server.key";
     private static final Logger log = LoggerFactory.getLogger(StateDir.class);
 
     private StateDir() {}
 
-    /** Returns DIR/server.key, creating the directory and a fresh key when absent. */
-    static Path serverKey(Path dir) throws IOException {
-        Path key = dir.resolve("server.key");
-        if (Files.exists(key)) {
-            return key;
+    static Path config(Path dir) {
+        return dir.resolve(CONFIG);
+    }
+
+    /** Returns DIR/wirecagesrv.toml, creating the directory, a fresh key and a default config when absent. */
+    static Path ensureConfig(Path dir) throws IOException {
+        Path config = config(dir);
+        if (Files.exists(config)) {
+            return config;
         }
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
-        // Created 0600 from the start (no window where it is readable), then moved into place atomically.
-        Path tmp = Files.createTempFile(dir, ".server.key", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try {
-            byte[] secret = Keys.generatePrivateKey();
-            Files.writeString(tmp, Base64.getEncoder().encodeToString(secret) + "\n");
-            try {
-                Files.move(tmp, key, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, key);
-            }
-            log.info("first run: created server key {} (public key {})", key,
-                    Base64.getEncoder().encodeToString(Keys.publicKey(secret)));
-            log.info("add a client with: --peer CLIENT_PUBLIC_KEY --peer-ip 10.200.100.2/32 (repeat per client)");
-            return key;
-        } finally {
-            Files.deleteIfExists(tmp);
+        Path key = dir.resolve(KEY);
+        if (!Files.exists(key)) {
+            ConfigEditor.writeAtomically(key, Base64.getEncoder().encodeToString(Keys.generatePrivateKey()) + "\n");
         }
+        String publicKey = Base64.getEncoder().encodeToString(Keys.publicKey(Base64.getDecoder().decode(Files.readString(key).strip())));
+        ConfigEditor.writeAtomically(config, """
+                # wirecagesrv configuration (created on first run). Reload a running server with SIGHUP;
+                # `wirecagesrv peer add NAME` adds a client and prints its config.
+                [server]
+                private_key_file = "%s"
+                listen_addr = "0.0.0.0:%d"
+                subnet = "%s"
+                # outbound_interface = "eth0"        # default: the interface of the default route
+                # endpoint = "vpn.example.com:%d"    # what generated client configs connect to
+                # dns = ["1.1.1.1"]                  # DNS servers for generated client configs
+                """.formatted(KEY, ServerSettings.DEFAULT_PORT, ServerSettings.DEFAULT_SUBNET, ServerSettings.DEFAULT_PORT));
+        log.info("first run: created {} and server key {} (public key {})", config, key, publicKey);
+        log.info("add the first client with: wirecagesrv peer add NAME   (prints the client's config; --qr for a QR code)");
+        return config;
     }
 }

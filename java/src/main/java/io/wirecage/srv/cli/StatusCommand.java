@@ -22,7 +22,7 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        spec.commandLine().getOut().print(ControlSocket.request(ControlSocket.pathFor(Server.STATE_DIR, tunName), "status"));
+        spec.commandLine().getOut().print(ControlSocket.request(ControlSocket.pathFor(Server.RUN_DIR, tunName), "status"));
         spec.commandLine().getOut().flush();
         return 0;
     }

@@ -21,6 +21,7 @@ public final class Counters {
     final AtomicLong droppedNotIpv4 = new AtomicLong();
     final AtomicLong droppedNoEndpoint = new AtomicLong();
     final AtomicLong droppedSendFailed = new AtomicLong();
+    final AtomicLong droppedPeerRemoved = new AtomicLong();
     final AtomicLong cookieRepliesSent = new AtomicLong();
     final AtomicLong handshakesCompleted = new AtomicLong();
 
@@ -55,6 +56,7 @@ public final class Counters {
         m.put("dropped_not_ipv4", droppedNotIpv4.get());
         m.put("dropped_no_endpoint", droppedNoEndpoint.get());
         m.put("dropped_send_failed", droppedSendFailed.get());
+        m.put("dropped_peer_removed", droppedPeerRemoved.get());
         for (int i = 1; i < MAX_ERROR; i++) {
             long v = tunnelErrors.get(i);
             if (v != 0) {

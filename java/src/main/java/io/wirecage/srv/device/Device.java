@@ -23,6 +23,8 @@ import java.util.function.Consumer;
  */
 public final class Device implements AutoCloseable {
     static final int BUFFER_SIZE = 65536;
+    /** Room for the largest packet plus WireGuard's 32 bytes of overhead. */
+    static final int OUT_BUFFER_SIZE = BUFFER_SIZE + 64;
 
     private final Identity identity;
     private final UdpBind udp;

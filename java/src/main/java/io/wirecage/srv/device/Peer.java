@@ -16,6 +16,12 @@ public final class Peer {
     private final Tunnel tunnel;
     /** Last authenticated source address (roaming): written by the UDP thread, read by the others. */
     private volatile InetSocketAddress endpoint;
+    /**
+     * Set when boringtun queued outgoing packets because no session existed yet; the UDP thread then
+     * drains the queue after the next authenticated packet (the client's first data message confirms
+     * the new session, and that decapsulate returns DONE, not WRITE_TO_NETWORK).
+     */
+    volatile boolean mayHaveQueued;
 
     final AtomicLong rxPackets = new AtomicLong();
     final AtomicLong txPackets = new AtomicLong();

@@ -36,7 +36,7 @@ final class Receive implements Runnable {
     private final Device device;
     private final Counters counters;
     private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
-    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
     private final Pointer outAddress = Native.getDirectBufferPointer(out);
 
     // The sender of the previous datagram, encoded once for boringtun's cookie logic.
@@ -67,7 +67,12 @@ final class Receive implements Runnable {
                 continue;
             }
             if (from instanceof InetSocketAddress isa) {
-                handle(isa, in.position());
+                try {
+                    handle(isa, in.position());
+                } catch (IllegalStateException e) {
+                    // the peer was removed by a reload while this packet was on its way: drop it
+                    counters.droppedPeerRemoved.incrementAndGet();
+                }
             }
         }
     }
@@ -131,10 +136,12 @@ final class Receive implements Runnable {
                 }
                 peer.rxPackets.incrementAndGet();
                 writeToTun(len);
+                drainIfQueued(peer);
             }
             case WRITE_TO_NETWORK -> {
                 peer.updateEndpoint(from);
                 send(len, from);
+                peer.mayHaveQueued = false;
                 drain(peer, from);
                 if (initiation) {
                     peer.handshakes.incrementAndGet();
@@ -142,12 +149,22 @@ final class Receive implements Runnable {
                     log.info("handshake completed: peer {} from {}", peer.label(), format(from));
                 }
             }
-            case DONE -> peer.updateEndpoint(from); // an authenticated keepalive
+            case DONE -> {
+                peer.updateEndpoint(from); // an authenticated keepalive, often the one confirming a new session
+                drainIfQueued(peer);
+            }
             case WRITE_TO_TUNNEL_V6 -> {
                 peer.updateEndpoint(from);
                 counters.droppedNotIpv4.incrementAndGet(); // the VPN subnet is IPv4; no peer owns IPv6
             }
             default -> counters.tunnelError(code);
+        }
+    }
+
+    private void drainIfQueued(Peer peer) {
+        if (peer.mayHaveQueued) {
+            peer.mayHaveQueued = false;
+            drain(peer, peer.endpoint());
         }
     }
 

@@ -17,11 +17,12 @@ import org.slf4j.LoggerFactory;
  */
 final class Send implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Send.class);
+    private static final byte HANDSHAKE_INITIATION = 1;
 
     private final Device device;
     private final Counters counters;
     private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
-    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
 
     Send(Device device) {
         this.device = device;
@@ -36,7 +37,11 @@ final class Send implements Runnable {
                 if (n < 0) {
                     return;
                 }
-                handle(n);
+                try {
+                    handle(n);
+                } catch (IllegalStateException e) {
+                    counters.droppedPeerRemoved.incrementAndGet(); // removed by a reload meanwhile
+                }
             }
         } catch (IOException e) {
             if (device.isRunning()) {
@@ -59,6 +64,9 @@ final class Send implements Runnable {
         }
         long r = peer.tunnel().encapsulate(in, 0, length, out);
         int code = TunnelResult.code(r);
+        if (code == DONE || (code == WRITE_TO_NETWORK && out.get(0) == HANDSHAKE_INITIATION)) {
+            peer.mayHaveQueued = true; // no session: boringtun kept the packet for later
+        }
         if (code == WRITE_TO_NETWORK) {
             InetSocketAddress to = peer.endpoint();
             if (to == null) {
@@ -75,7 +83,7 @@ final class Send implements Runnable {
                 counters.droppedSendFailed.incrementAndGet();
             }
         } else if (code != DONE) {
-            counters.tunnelError(code); // DONE: queued by boringtun until a session exists
+            counters.tunnelError(code);
         }
     }
 }

@@ -17,7 +17,7 @@ final class Timers implements Runnable {
     private static final int TICKS_PER_RATE_LIMIT_RESET = 10;
 
     private final Device device;
-    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
 
     Timers(Device device) {
         this.device = device;
@@ -41,7 +41,12 @@ final class Timers implements Runnable {
 
     void tick() {
         for (Peer peer : device.peers().all()) {
-            long r = peer.tunnel().updateTimers(out);
+            long r;
+            try {
+                r = peer.tunnel().updateTimers(out);
+            } catch (IllegalStateException e) {
+                continue; // removed by a reload meanwhile
+            }
             if (TunnelResult.code(r) != WRITE_TO_NETWORK) {
                 continue; // DONE, or an expired connection boringtun already reset
             }

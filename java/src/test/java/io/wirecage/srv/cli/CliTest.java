@@ -58,12 +58,14 @@ class CliTest {
     }
 
     @Test
-    void firstRunWithoutKeyFileCreatesAPrivateKeyInTheStateDir() throws Exception {
+    void firstRunWithoutKeyFileCreatesConfigAndKeyInTheStateDir() throws Exception {
         Path state = dir.resolve("state");
         ServeCommand cmd = new ServeCommand();
         new CommandLine(cmd).parseArgs("--state-dir", state.toString());
         ServerSettings s = cmd.settings();
         Path key = state.resolve("server.key");
+        assertThat(state.resolve("wirecagesrv.toml")).exists();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve("wirecagesrv.toml")))).isEqualTo("rw-------");
         assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
         assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(state))).isEqualTo("rwx------");
         assertThat(s.privateKey().bytes()).hasSize(32);

@@ -1,0 +1,313 @@
+package io.wirecage.srv.cli;
+
+import io.wirecage.srv.Server;
+import io.wirecage.srv.config.AddressPool;
+import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.config.ConfigEditor;
+import io.wirecage.srv.config.ConfigFile;
+import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.PeerEntry;
+import io.wirecage.srv.config.ServerSettings;
+import io.wirecage.srv.config.WgQuickFile;
+import io.wirecage.srv.ipc.ControlSocket;
+import io.wirecage.srv.nativebridge.Keys;
+import io.wirecage.srv.router.DefaultRoute;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code wirecagesrv peer add|remove|enable|disable|list}: edits the config file safely and tells a
+ * running server to apply the change at once (the same path as SIGHUP).
+ */
+@Command(name = "peer", description = "Add, remove, enable, disable or list peers in the config file.",
+        subcommands = {PeerCommand.Add.class, PeerCommand.Remove.class, PeerCommand.Enable.class,
+                PeerCommand.Disable.class, PeerCommand.ListPeers.class})
+final class PeerCommand {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "Config file (default: /var/lib/wirecagesrv/wirecagesrv.toml).")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    Path configFile() {
+        Path f = config != null ? config : StateDir.config(Path.of(StateDir.DEFAULT));
+        if (!Files.exists(f)) {
+            throw new IllegalArgumentException(f + ": no such config file (start the server once to create it, or pass --config)");
+        }
+        return f;
+    }
+
+    /** Asks the server that runs this config to reload; says on stderr what happened. */
+    void notifyServer(ConfigFile cfg, PrintWriter err) {
+        String tun = cfg.server().tunName() != null ? cfg.server().tunName() : ServerSettings.DEFAULT_TUN;
+        Path socket = ControlSocket.pathFor(Server.RUN_DIR, tun);
+        if (!Files.exists(socket)) {
+            err.println("wirecagesrv: no server is running for " + tun + "; the change applies at its next start");
+            return;
+        }
+        try {
+            String answer = ControlSocket.request(socket, "reload");
+            err.println(answer.startsWith("ok") ? "wirecagesrv: applied to the running server (" + tun + ")"
+                    : "wirecagesrv: the running server refused the change: " + answer.strip());
+        } catch (IOException e) {
+            err.println("wirecagesrv: " + e.getMessage() + "; the change applies at the next start");
+        }
+    }
+
+    @Command(name = "add", description = "Add a peer: picks a free address and generates its keys unless given; prints its wg-quick config.")
+    static final class Add implements Callable<Integer> {
+        @ParentCommand
+        PeerCommand parent;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", description = "A name for the peer (unique).")
+        String name;
+
+        @Option(names = "--public-key", paramLabel = "KEY", description = "The peer's public key; without it a key pair is generated.")
+        String publicKey;
+
+        @Option(names = "--ip", paramLabel = "ADDRESS", description = "The peer's address (default: the next free one).")
+        String ip;
+
+        @Option(names = "--psk", description = "Also generate a preshared key.")
+        boolean psk;
+
+        @Option(names = "--allowed-ips", paramLabel = "CIDRS", defaultValue = "0.0.0.0/0",
+                description = "AllowedIPs of the client config: what the client sends through the VPN (default: ${DEFAULT-VALUE}).")
+        String clientAllowedIps;
+
+        @Option(names = "--endpoint", paramLabel = "HOST:PORT", description = "Endpoint for the client config (default: [server] endpoint).")
+        String endpoint;
+
+        @Option(names = "--qr", description = "Also print the client config as a QR code (for the WireGuard mobile apps).")
+        boolean qr;
+
+        @Option(names = "--qr-png", paramLabel = "FILE", description = "Write the client config as a QR code PNG (0600).")
+        Path qrPng;
+
+        @Override
+        public Integer call() throws IOException {
+            if (name.isBlank() || name.length() > 64 || name.chars().anyMatch(c -> c < 0x20)) {
+                throw new IllegalArgumentException("peer name must be 1-64 printable characters");
+            }
+            Base64Key clientPublic;
+            String clientPrivate = null;
+            if (publicKey != null) {
+                try {
+                    clientPublic = Base64Key.parse(publicKey);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--public-key " + e.getMessage());
+                }
+            } else {
+                byte[] secret = Keys.generatePrivateKey();
+                clientPrivate = Base64.getEncoder().encodeToString(secret);
+                clientPublic = Base64Key.of(Keys.publicKey(secret));
+            }
+            Base64Key presharedKey = psk ? Base64Key.of(Keys.generatePresharedKey()) : null;
+            Path file = parent.configFile();
+            PeerEntry added = ConfigEditor.locked(file, cfg -> {
+                if (cfg.peer(name) != null) {
+                    throw new IllegalArgumentException("a peer named '" + name + "' already exists in " + file);
+                }
+                Ipv4Prefix subnet = cfg.subnet();
+                List<Ipv4Prefix> taken = cfg.peers().stream().flatMap(p -> p.allowedIps().stream()).toList();
+                Ipv4Prefix address;
+                if (ip != null) {
+                    try {
+                        address = Ipv4Prefix.parseNetwork(ip.contains("/") ? ip : ip + "/32");
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("--ip " + e.getMessage());
+                    }
+                } else {
+                    address = AddressPool.nextFree(subnet, subnet.network() + 1, taken);
+                }
+                PeerEntry entry = new PeerEntry(name, clientPublic, presharedKey, List.of(address), 0, true, 0);
+                ConfigEditor.appendPeer(cfg, entry); // validates: duplicate key, taken or foreign address
+                return entry;
+            });
+            ConfigFile cfg = ConfigFile.load(file);
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("wirecagesrv: added peer '" + name + "' with address " + added.allowedIps().get(0) + " to " + file);
+            parent.notifyServer(cfg, err);
+            if (clientPrivate == null) {
+                err.println("wirecagesrv: the peer brought its own key; no client config to print");
+                err.flush();
+                return 0;
+            }
+            String conf = WgQuickFile.clientConfig(clientPrivate, added.allowedIps().get(0), cfg.server().dns(),
+                    cfg.server().mtu() == null ? ServerSettings.DEFAULT_MTU : cfg.server().mtu(), serverPublicKey(cfg),
+                    presharedKey, endpoint(cfg, err), clientAllowedIps, 25);
+            out.print(conf);
+            if (qr) {
+                out.println();
+                out.print(Qr.terminal(Qr.encode(conf)));
+            }
+            if (qrPng != null) {
+                Qr.png(Qr.encode(conf), qrPng, 8);
+                err.println("wirecagesrv: wrote QR code to " + qrPng);
+            }
+            out.flush();
+            err.flush();
+            return 0;
+        }
+
+        private static String serverPublicKey(ConfigFile cfg) throws IOException {
+            Base64Key key = ServeCommand.readPrivateKey(cfg.privateKeyFile());
+            return Base64.getEncoder().encodeToString(Keys.publicKey(key.bytes()));
+        }
+
+        /** --endpoint, else [server] endpoint, else a guess from the outbound interface (said on stderr). */
+        private String endpoint(ConfigFile cfg, PrintWriter err) throws IOException {
+            if (endpoint != null) {
+                return endpoint;
+            }
+            if (cfg.server().endpoint() != null) {
+                return cfg.server().endpoint();
+            }
+            String listen = cfg.server().listenAddr() != null ? cfg.server().listenAddr() : "0.0.0.0:" + ServerSettings.DEFAULT_PORT;
+            String port = listen.substring(listen.lastIndexOf(':') + 1);
+            String iface = cfg.server().outboundInterface() != null ? cfg.server().outboundInterface()
+                    : DefaultRoute.outboundInterface().orElse(null);
+            String host = "SERVER_ADDRESS";
+            if (iface != null) {
+                NetworkInterface ni = NetworkInterface.getByName(iface);
+                if (ni != null) {
+                    for (InetAddress a : java.util.Collections.list(ni.getInetAddresses())) {
+                        if (a instanceof Inet4Address) {
+                            host = a.getHostAddress();
+                            break;
+                        }
+                    }
+                }
+            }
+            err.println("wirecagesrv: Endpoint guessed as " + host + ":" + port + "; set [server] endpoint in the config for a public name");
+            return host + ":" + port;
+        }
+    }
+
+    /** Shared by remove, enable and disable: one locked edit of one peer's block, then a reload. */
+    abstract static class Edit implements Callable<Integer> {
+        @ParentCommand
+        PeerCommand parent;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", description = "The peer's name.")
+        String name;
+
+        abstract PeerEntry change(PeerEntry current);
+
+        abstract String done();
+
+        @Override
+        public Integer call() throws IOException {
+            Path file = parent.configFile();
+            ConfigFile cfg = ConfigEditor.locked(file, current -> {
+                PeerEntry p = current.peer(name);
+                if (p == null) {
+                    throw new IllegalArgumentException("no peer named '" + name + "' in " + file);
+                }
+                ConfigEditor.replacePeer(current, name, change(p));
+                return current;
+            });
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("wirecagesrv: " + done() + " peer '" + name + "' in " + file);
+            parent.notifyServer(cfg, err);
+            err.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "remove", description = "Remove a peer; a running server cuts it off at once.")
+    static final class Remove extends Edit {
+        @Override
+        PeerEntry change(PeerEntry current) {
+            return null;
+        }
+
+        @Override
+        String done() {
+            return "removed";
+        }
+    }
+
+    @Command(name = "enable", description = "Enable a disabled peer.")
+    static final class Enable extends Edit {
+        @Override
+        PeerEntry change(PeerEntry current) {
+            return current.withEnabled(true);
+        }
+
+        @Override
+        String done() {
+            return "enabled";
+        }
+    }
+
+    @Command(name = "disable", description = "Disable a peer without forgetting it.")
+    static final class Disable extends Edit {
+        @Override
+        PeerEntry change(PeerEntry current) {
+            return current.withEnabled(false);
+        }
+
+        @Override
+        String done() {
+            return "disabled";
+        }
+    }
+
+    @Command(name = "list", description = "List the configured peers.")
+    static final class ListPeers implements Callable<Integer> {
+        @ParentCommand
+        PeerCommand parent;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            ConfigFile cfg = ConfigFile.load(parent.configFile());
+            PrintWriter out = spec.commandLine().getOut();
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"NAME", "ADDRESS", "ENABLED", "PUBLIC KEY"});
+            for (PeerEntry p : cfg.peers()) {
+                rows.add(new String[] {p.name() == null ? "-" : p.name(),
+                        p.allowedIps().stream().map(Ipv4Prefix::toString).collect(Collectors.joining(",")),
+                        p.enabled() ? "yes" : "no", p.publicKey().base64()});
+            }
+            int[] w = new int[3];
+            for (String[] r : rows) {
+                for (int i = 0; i < 3; i++) {
+                    w[i] = Math.max(w[i], r[i].length());
+                }
+            }
+            for (String[] r : rows) {
+                out.printf("%-" + w[0] + "s  %-" + w[1] + "s  %-" + w[2] + "s  %s%n", r[0], r[1], r[2], r[3]);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}

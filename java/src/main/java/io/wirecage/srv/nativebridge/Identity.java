@@ -1,0 +1,107 @@
+package io.wirecage.srv.nativebridge;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+
+/**
+ * The server's identity (mirrors identity.rs): its static key pair and the handshake rate limiter
+ * shared by all of its tunnels. Thread-safe: {@link #classify} may run on several threads at once.
+ *
+ * <p>The native memory is freed by a Cleaner once the object is unreachable; {@link #close()} only
+ * stops further use (freeing while another thread is inside classify would be unsafe). Tunnels
+ * created from an identity keep working after it is closed: they hold their own copy of the key.
+ */
+public final class Identity implements AutoCloseable {
+    /** classify's out buffer must hold a 64-byte cookie reply. */
+    public static final int MIN_CLASSIFY_OUT = 64;
+
+    static {
+        NativeLibrary.ensureAvailable();
+    }
+
+    private final long handle;
+    private final byte[] publicKey;
+    private volatile boolean closed;
+
+    private Identity(long handle, byte[] publicKey) {
+        this.handle = handle;
+        this.publicKey = publicKey;
+        NativeLibrary.CLEANER.register(this, new Free(handle));
+    }
+
+    /**
+     * @param privateKey 32-byte private key
+     * @param handshakesPerSecondLimit handshake messages per second (across all peers) before the
+     *     server demands cookies (WireGuard's DoS mitigation); call {@link #resetRateLimiter()} once a second
+     */
+    public static Identity create(byte[] privateKey, int handshakesPerSecondLimit) {
+        byte[] publicKey = Keys.publicKey(privateKey);
+        return new Identity(create0(privateKey, handshakesPerSecondLimit), publicKey);
+    }
+
+    public byte[] publicKey() {
+        return publicKey.clone();
+    }
+
+    /**
+     * Says where the datagram {@code src[off, off+len)} goes, without decrypting data:
+     * {@link TunnelResult#HANDSHAKE_INIT} (initiator's key in out[0, 32)), {@link TunnelResult#BY_INDEX}
+     * (length = 24-bit tunnel index), {@link TunnelResult#WRITE_TO_NETWORK} (under load: send the cookie
+     * reply in out[0, length) back to the source), or a negative error code. Pass the real source
+     * address: under load boringtun needs it for cookies.
+     *
+     * @param out direct buffer of at least {@value #MIN_CLASSIFY_OUT} bytes, written from index 0
+     */
+    public long classify(ByteBuffer src, int off, int len, long srcHi, long srcLo, int srcFamily, ByteBuffer out) {
+        checkOpen();
+        try {
+            return classify0(handle, src, off, len, srcHi, srcLo, srcFamily, out);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Call about once a second: the shared limiter is not reset by the tunnels' timers. */
+    public void resetRateLimiter() {
+        checkOpen();
+        try {
+            resetRateLimiter0(handle);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** For Tunnel.create, which must fence this object itself. */
+    long handleForTunnel() {
+        checkOpen();
+        return handle;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("identity is closed");
+        }
+    }
+
+    private record Free(long handle) implements Runnable {
+        @Override
+        public void run() {
+            free0(handle);
+        }
+    }
+
+    static native long create0(byte[] privateKey, int handshakesPerSecondLimit);
+
+    static native long classify0(long h, ByteBuffer src, int off, int len, long srcHi, long srcLo, int srcFamily,
+            ByteBuffer out);
+
+    static native void resetRateLimiter0(long h);
+
+    static native void free0(long h);
+}

@@ -1,0 +1,112 @@
+package io.wirecage.srv.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class ConfigFileTest {
+    static final String K1 = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+    static final String K2 = "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=";
+    static final Path FILE = Path.of("/etc/wirecagesrv/server.toml");
+
+    static final String GOOD = """
+            # comment
+            [server]
+            private_key_file = "server.key"
+            listen_addr = "0.0.0.0:51821"
+            subnet = "10.8.0.0/24"
+            mtu = 1380
+            dns = ["1.1.1.1", "9.9.9.9"]
+            endpoint = "vpn.example.com:51821"
+
+            [[peer]]
+            name = "laptop"
+            public_key = "%s"
+            allowed_ips = ["10.8.0.2/32"]
+            persistent_keepalive = 25
+
+            [[peer]]
+            name = "phone"
+            public_key = "%s"
+            allowed_ips = ["10.8.0.3/32"]
+            enabled = false
+            """.formatted(K1, K2);
+
+    private static ConfigFile parse(String text) {
+        return ConfigFile.parse(FILE, text);
+    }
+
+    @Test
+    void parsesEveryKey() {
+        ConfigFile c = parse(GOOD);
+        assertThat(c.privateKeyFile()).isEqualTo(Path.of("/etc/wirecagesrv/server.key"));
+        assertThat(c.server().listenAddr()).isEqualTo("0.0.0.0:51821");
+        assertThat(c.subnet().toString()).isEqualTo("10.8.0.0/24");
+        assertThat(c.server().mtu()).isEqualTo(1380);
+        assertThat(c.server().dns()).containsExactly("1.1.1.1", "9.9.9.9");
+        assertThat(c.server().endpoint()).isEqualTo("vpn.example.com:51821");
+        assertThat(c.peers()).hasSize(2);
+        assertThat(c.peers().get(0).line()).isEqualTo(10);
+        assertThat(c.peers().get(1).line()).isEqualTo(16);
+        assertThat(c.peers().get(0).persistentKeepalive()).isEqualTo(25);
+        assertThat(c.peers().get(1).enabled()).isFalse();
+        assertThat(c.enabledPeers()).hasSize(1);
+    }
+
+    @Test
+    void errorsNameFileLineAndKey() {
+        assertThatThrownBy(() -> parse(GOOD.replace("mtu = 1380", "mtu = 1380\nlisten = 1")))
+                .hasMessage("/etc/wirecagesrv/server.toml:7: [server] unknown key 'listen' (allowed: dns, endpoint, listen_addr, mtu, outbound_interface, private_key_file, subnet, tun_name)");
+        assertThatThrownBy(() -> parse(GOOD.replace(K2, "bm90IGEga2V5")))
+                .hasMessage("/etc/wirecagesrv/server.toml:18: [[peer]] public_key: is not a 32-byte key (decodes to 9 bytes)");
+        assertThatThrownBy(() -> parse(GOOD.replace(K2, K1)))
+                .hasMessage("/etc/wirecagesrv/server.toml:16: [[peer]] public_key: the same key as the peer at line 10");
+        assertThatThrownBy(() -> parse(GOOD.replace("\"phone\"", "\"laptop\"")))
+                .hasMessageContaining(":16: [[peer]] name: 'laptop' is also the name of the peer at line 10");
+        assertThatThrownBy(() -> parse(GOOD.replace("10.8.0.3/32", "10.8.0.2/32")))
+                .hasMessageContaining(":16: [[peer]] allowed_ips: 10.8.0.2/32 overlaps the peer at line 10 (laptop)");
+        assertThatThrownBy(() -> parse(GOOD.replace("10.8.0.3/32", "10.9.0.3/32")))
+                .hasMessageContaining(":16: [[peer]] allowed_ips: 10.9.0.3/32 is outside the subnet 10.8.0.0/24");
+        assertThatThrownBy(() -> parse(GOOD.replace("10.8.0.3/32", "10.8.0.1/32")))
+                .hasMessageContaining("includes the server's address 10.8.0.1");
+        assertThatThrownBy(() -> parse(GOOD.replace("mtu = 1380", "mtu = \"big\"")))
+                .hasMessageContaining(":6: [server] mtu must be an integer");
+        assertThatThrownBy(() -> parse(GOOD.replace("enabled = false", "enabled = \"no\"")))
+                .hasMessageContaining(":20: [[peer]] enabled must be true or false");
+        assertThatThrownBy(() -> parse("[server\n"))
+                .hasMessageStartingWith("/etc/wirecagesrv/server.toml:1: TOML syntax");
+        assertThatThrownBy(() -> parse("[[peer]]\npublic_key = \"" + K1 + "\"\n"))
+                .hasMessageContaining("missing [server] table");
+        assertThatThrownBy(() -> parse(GOOD.replace("allowed_ips = [\"10.8.0.3/32\"]\n", "")))
+                .hasMessageContaining(":16: [[peer]] allowed_ips is missing");
+        assertThatThrownBy(() -> parse("bogus = 1\n[server]\n")).hasMessageContaining(":1: unknown key 'bogus'");
+    }
+
+    @Test
+    void validatesManyPeersQuickly() {
+        StringBuilder sb = new StringBuilder("[server]\nprivate_key_file = \"k\"\nsubnet = \"10.0.0.0/16\"\n");
+        for (int i = 0; i < 10_000; i++) {
+            byte[] key = new byte[32];
+            key[0] = (byte) i;
+            key[1] = (byte) (i >> 8);
+            sb.append("[[peer]]\npublic_key = \"").append(java.util.Base64.getEncoder().encodeToString(key))
+                    .append("\"\nallowed_ips = [\"").append(Ipv4Prefix.format(Ipv4Prefix.parseAddress("10.0.0.2") + i)).append("/32\"]\n");
+        }
+        assertThat(parse(sb.toString()).peers()).hasSize(10_000);
+    }
+
+    @Test
+    void addressPoolSkipsServerTakenAndBroadcast() {
+        Ipv4Prefix net = Ipv4Prefix.parseNetwork("10.0.0.0/30");
+        int server = net.network() + 1;
+        Ipv4Prefix first = AddressPool.nextFree(net, server, java.util.List.of());
+        assertThat(first.toString()).isEqualTo("10.0.0.2/32");
+        assertThatThrownBy(() -> AddressPool.nextFree(net, server, java.util.List.of(first)))
+                .hasMessageContaining("no free address");
+        Ipv4Prefix big = Ipv4Prefix.parseNetwork("10.0.0.0/24");
+        assertThat(AddressPool.nextFree(big, big.network() + 1, java.util.List.of(Ipv4Prefix.parseNetwork("10.0.0.0/29"))).toString())
+                .isEqualTo("10.0.0.8/32");
+    }
+}

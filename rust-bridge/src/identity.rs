@@ -1,0 +1,165 @@
+//! The server's identity: its static key pair and the one RateLimiter all its tunnels share.
+//! `classify` tells the Java side which tunnel an incoming datagram belongs to.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use boringtun::noise::handshake::parse_handshake_anon;
+use boringtun::noise::rate_limiter::RateLimiter;
+use boringtun::noise::{Packet, TunnResult};
+use boringtun::x25519::{PublicKey, StaticSecret};
+use jni::objects::{JByteArray, JByteBuffer, JClass};
+use jni::sys::{jint, jlong};
+use jni::JNIEnv;
+use zeroize::Zeroize;
+
+use crate::boundary::{
+    free_handle, from_handle, guard, illegal_argument, into_handle, key_from_java, source_address, with_src_dst,
+    BridgeResult,
+};
+use crate::result::{self, pack, Located};
+
+/// A cookie reply is 64 bytes and a peer key 32: classify's out buffer needs at least this.
+pub const MIN_CLASSIFY_OUT: usize = 64;
+
+pub struct Identity {
+    secret: StaticSecret,
+    public: PublicKey,
+    rate_limiter: Arc<RateLimiter>,
+}
+
+impl Identity {
+    /// `handshakes_per_second`: handshake messages per second (per reset period) before the
+    /// server answers with cookies. Each accepted handshake message passes the shared limiter
+    /// twice (classify, then the tunnel's own decapsulate re-verifies it: boringtun offers no
+    /// public way to skip that), so the limiter is given twice the number.
+    pub fn new(mut private: [u8; 32], handshakes_per_second: i32) -> BridgeResult<Identity> {
+        if handshakes_per_second < 0 {
+            return illegal_argument(format!("handshake rate limit {handshakes_per_second} is negative"));
+        }
+        let secret = StaticSecret::from(private);
+        private.zeroize();
+        let public = PublicKey::from(&secret);
+        let rate_limiter = Arc::new(RateLimiter::new(&public, 2 * handshakes_per_second as u64));
+        Ok(Identity {
+            secret,
+            public,
+            rate_limiter,
+        })
+    }
+
+    pub fn secret(&self) -> &StaticSecret {
+        &self.secret
+    }
+
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    pub fn rate_limiter(&self) -> Arc<RateLimiter> {
+        Arc::clone(&self.rate_limiter)
+    }
+
+    /// Needs to run about once a second: tunnels sharing a limiter never reset it themselves.
+    pub fn reset_rate_limiter(&self) {
+        self.rate_limiter.reset_count();
+    }
+
+    /// Verifies MACs and rate limits, then says where the datagram goes:
+    /// HANDSHAKE_INIT (peer key in out[0..32]), BY_INDEX (len = 24-bit tunnel index),
+    /// WRITE_TO_NETWORK (cookie reply in out[0..len], send it back), or a negative code.
+    pub fn classify(&self, src_addr: Option<IpAddr>, datagram: &[u8], out: &mut [u8]) -> BridgeResult<i64> {
+        if out.len() < MIN_CLASSIFY_OUT {
+            return illegal_argument(format!("out buffer capacity {} < {MIN_CLASSIFY_OUT}", out.len()));
+        }
+        let base = out.as_ptr();
+        let out_len = out.len();
+        let located = match self.rate_limiter.verify_packet(src_addr, datagram, &mut *out) {
+            Ok(Packet::HandshakeInit(init)) => match parse_handshake_anon(&self.secret, &self.public, &init) {
+                Ok(half) => {
+                    out[..32].copy_from_slice(&half.peer_static_public);
+                    return Ok(pack(result::HANDSHAKE_INIT, 32));
+                }
+                Err(_) => return Ok(result::error(result::ERR_UNKNOWN_PEER)),
+            },
+            Ok(Packet::HandshakeResponse(p)) => return Ok(by_index(p.receiver_idx)),
+            Ok(Packet::PacketCookieReply(p)) => return Ok(by_index(p.receiver_idx)),
+            Ok(Packet::PacketData(p)) => return Ok(by_index(p.receiver_idx)),
+            Err(TunnResult::WriteToNetwork(cookie)) => {
+                Located::of_slice(result::WRITE_TO_NETWORK, base, out_len, cookie)
+            }
+            Err(TunnResult::Err(e)) => Located::code_only(result::error_code(&e)),
+            Err(_) => Located::code_only(result::ERR_OTHER),
+        };
+        Ok(located.finish(out))
+    }
+}
+
+/// Receiver indices are (24-bit tunnel index << 8) | 8-bit session counter.
+fn by_index(receiver_idx: u32) -> i64 {
+    pack(result::BY_INDEX, (receiver_idx >> 8) as usize)
+}
+
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_create0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    private_key: JByteArray<'local>,
+    handshakes_per_second: jint,
+) -> jlong {
+    guard(&mut env, 0, |env| {
+        let private = key_from_java(env, &private_key, "private key")?;
+        Ok(into_handle(Identity::new(private, handshakes_per_second)?))
+    })
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_classify0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+    src: JByteBuffer<'local>,
+    off: jint,
+    len: jint,
+    src_hi: jlong,
+    src_lo: jlong,
+    src_family: jint,
+    out: JByteBuffer<'local>,
+) -> jlong {
+    guard(&mut env, 0, |env| {
+        // SAFETY: the Java owner keeps the handle alive for the call (reachabilityFence).
+        let identity = unsafe { from_handle::<Identity>(h, "identity") }?;
+        let addr = source_address(src_hi, src_lo, src_family)?;
+        with_src_dst(env, &src, off, len, &out, |datagram, out| {
+            identity.classify(addr, datagram, out)
+        })
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_resetRateLimiter0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+) {
+    guard(&mut env, (), |_| {
+        // SAFETY: as in classify0.
+        let identity = unsafe { from_handle::<Identity>(h, "identity") }?;
+        identity.reset_rate_limiter();
+        Ok(())
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_free0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+) {
+    guard(&mut env, (), |_| {
+        // SAFETY: called once, from the Cleaner, when the Java object is unreachable.
+        unsafe { free_handle::<Identity>(h) };
+        Ok(())
+    })
+}
