@@ -97,9 +97,9 @@ public final class Device implements AutoCloseable {
             created.forEach(p -> p.tunnel().close());
             throw e;
         }
-        PeerTable table = new PeerTable(next);
-        // Kept peers' new allowed IPs take effect together with the table that routes by them.
+        // The data path routes by the table, not by Peer.settings: update settings, then build and publish.
         settingUpdates.forEach(Runnable::run);
+        PeerTable table = new PeerTable(next);
         peers = table;
         int removed = 0;
         for (Peer p : old.values()) {

@@ -1,0 +1,75 @@
+package io.wirecage.srv.device;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.PeerSettings;
+import io.wirecage.srv.nativebridge.Identity;
+import io.wirecage.srv.nativebridge.Keys;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** wg syncconf semantics of Device.updatePeers, with real boringtun tunnels (no sockets needed). */
+class PeerUpdateTest {
+    private final Identity identity = Identity.create(Keys.generatePrivateKey(), 100);
+    private final Device device = new Device(identity, null, null);
+
+    private static PeerSettings peer(int i, String ip, Base64Key psk, int keepalive) {
+        return new PeerSettings("p" + i, Base64Key.of(Keys.publicKey(seed(i))), List.of(Ipv4Prefix.parseNetwork(ip)), psk, keepalive);
+    }
+
+    private static byte[] seed(int i) {
+        byte[] k = new byte[32];
+        k[1] = (byte) i; // not byte 0: X25519 clamping clears its low bits
+        k[2] = (byte) (i >> 8);
+        k[5] = 42;
+        return k;
+    }
+
+    @Test
+    void unchangedPeersKeepTheirTunnelChangedOnesGetNewOnesRemovedOnesAreClosed() {
+        Device.PeerUpdate u = device.updatePeers(List.of(peer(1, "10.0.0.2/32", null, 0), peer(2, "10.0.0.3/32", null, 0),
+                peer(3, "10.0.0.4/32", null, 0)));
+        assertThat(u).isEqualTo(new Device.PeerUpdate(3, 0, 0, 0));
+        Peer p1 = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.2"));
+        Peer p2 = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.3"));
+        Peer p3 = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.4"));
+
+        // p1 unchanged, p2 moves address (same tunnel), p3 gets a keepalive (new tunnel), p4 is new
+        u = device.updatePeers(List.of(peer(1, "10.0.0.2/32", null, 0), peer(2, "10.0.0.9/32", null, 0),
+                peer(3, "10.0.0.4/32", null, 25), peer(4, "10.0.0.5/32", null, 0)));
+        assertThat(u).isEqualTo(new Device.PeerUpdate(1, 0, 2, 1));
+        assertThat(device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.2"))).isSameAs(p1);
+        assertThat(device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.9"))).isSameAs(p2);
+        assertThat(device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.3"))).isNull();
+        Peer p3b = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.4"));
+        assertThat(p3b).isNotSameAs(p3);
+        ByteBuffer buf = ByteBuffer.allocateDirect(256);
+        assertThatThrownBy(() -> p3.tunnel().updateTimers(buf)).isInstanceOf(IllegalStateException.class);
+        p3b.tunnel().updateTimers(buf); // the new tunnel works
+
+        // removing p1 closes its tunnel; its index is free for the next new peer
+        u = device.updatePeers(List.of(peer(2, "10.0.0.9/32", null, 0), peer(3, "10.0.0.4/32", null, 25),
+                peer(4, "10.0.0.5/32", null, 0), peer(5, "10.0.0.6/32", null, 0)));
+        assertThat(u).isEqualTo(new Device.PeerUpdate(1, 1, 0, 3));
+        assertThatThrownBy(() -> p1.tunnel().updateTimers(buf)).isInstanceOf(IllegalStateException.class);
+        assertThat(device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.6")).index()).isEqualTo(p1.index());
+    }
+
+    @Test
+    void aThousandPeersReloadQuickly() {
+        List<PeerSettings> many = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            many.add(peer(i + 10_000, Ipv4Prefix.format(Ipv4Prefix.parseAddress("10.1.0.2") + i) + "/32", null, 0));
+        }
+        device.updatePeers(many);
+        many.add(peer(99, "10.2.0.2/32", null, 0));
+        Device.PeerUpdate u = device.updatePeers(many);
+        assertThat(u).isEqualTo(new Device.PeerUpdate(1, 0, 0, 1000));
+        assertThat(device.peers().size()).isEqualTo(1001);
+    }
+}
