@@ -109,4 +109,12 @@ class ConfigFileTest {
         assertThat(AddressPool.nextFree(big, big.network() + 1, java.util.List.of(Ipv4Prefix.parseNetwork("10.0.0.0/29"))).toString())
                 .isEqualTo("10.0.0.8/32");
     }
+
+    @Test
+    void theDocumentedExampleFileIsValid() throws Exception {
+        ConfigFile c = ConfigFile.load(Path.of("../examples/wirecagesrv.toml"));
+        assertThat(c.peers()).hasSize(2);
+        assertThat(c.enabledPeers()).hasSize(1);
+        assertThat(c.peer("phone").presharedKey()).isNotNull();
+    }
 }
