@@ -146,16 +146,26 @@ public final class Server implements AutoCloseable {
         return device;
     }
 
-    /** Undoes every step that ran, newest first; keeps going when one fails so the rest is still cleaned. */
-    @Override
-    public void close() {
+    /**
+     * Undoes every step that ran, newest first; keeps going when one fails so the rest is still cleaned.
+     * Returns false when any step failed (it was logged), so the caller does not claim a clean stop.
+     */
+    public boolean shutdown() {
+        boolean clean = true;
         while (!undo.isEmpty()) {
             AutoCloseable step = undo.pop();
             try {
                 step.close();
             } catch (Exception e) {
+                clean = false;
                 log.error("cleanup step failed: {}", e.getMessage());
             }
         }
+        return clean;
+    }
+
+    @Override
+    public void close() {
+        shutdown();
     }
 }

@@ -100,6 +100,7 @@ public final class ServeCommand implements Callable<Integer> {
         // SIGHUP re-reads the config on its own thread: signal handlers must not block.
         Signal.handle(new Signal("HUP"), sig -> Thread.ofPlatform().name("reload").start(server::reload));
         int exit = 0;
+        boolean clean;
         try {
             server.device().failure().thenRun(stop::countDown);
             stop.await();
@@ -111,7 +112,12 @@ public final class ServeCommand implements Callable<Integer> {
                 log.info("stopping");
             }
         } finally {
-            server.close();
+            clean = server.shutdown();
+        }
+        if (!clean) {
+            log.error("stopped, but some cleanup failed (see above); the next start with --tun-name {} removes leftovers",
+                    settings.tunName());
+            return 1;
         }
         log.info("stopped: TUN {} removed, firewall rules removed", settings.tunName());
         return exit;
