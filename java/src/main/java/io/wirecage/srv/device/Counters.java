@@ -22,6 +22,10 @@ public final class Counters {
     final AtomicLong droppedNoEndpoint = new AtomicLong();
     final AtomicLong droppedSendFailed = new AtomicLong();
     final AtomicLong droppedPeerRemoved = new AtomicLong();
+    /** TUN packets with a virtio header or TSO layout we cannot use (batched path). */
+    final AtomicLong droppedMalformedOffload = new AtomicLong();
+    /** Datagrams larger than a receive region (batched path). */
+    final AtomicLong droppedTruncated = new AtomicLong();
     final AtomicLong cookieRepliesSent = new AtomicLong();
     final AtomicLong handshakesCompleted = new AtomicLong();
 
@@ -57,6 +61,8 @@ public final class Counters {
         m.put("dropped_no_endpoint", droppedNoEndpoint.get());
         m.put("dropped_send_failed", droppedSendFailed.get());
         m.put("dropped_peer_removed", droppedPeerRemoved.get());
+        m.put("dropped_malformed_offload", droppedMalformedOffload.get());
+        m.put("dropped_truncated", droppedTruncated.get());
         for (int i = 1; i < MAX_ERROR; i++) {
             long v = tunnelErrors.get(i);
             if (v != 0) {

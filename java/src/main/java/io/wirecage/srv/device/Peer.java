@@ -1,6 +1,7 @@
 package io.wirecage.srv.device;
 
 import io.wirecage.srv.config.PeerSettings;
+import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.nativebridge.Tunnel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,7 +16,23 @@ public final class Peer {
     private final int index;
     private final Tunnel tunnel;
     /** Last authenticated source address (roaming): written by the UDP thread, read by the others. */
-    private volatile InetSocketAddress endpoint;
+    private volatile Endpoint endpoint;
+
+    /**
+     * An endpoint in both forms: the InetSocketAddress for logs and NIO, and the (family, port, hi, lo)
+     * form of {@link io.wirecage.srv.nativebridge.SourceAddress} the batched path compares and sends
+     * to without allocating. Replaced (never mutated) when the peer roams.
+     */
+    record Endpoint(InetSocketAddress address, int family, int port, long hi, long lo) {
+        static Endpoint of(InetSocketAddress a) {
+            java.net.InetAddress ip = a.getAddress();
+            return new Endpoint(a, SourceAddress.family(ip), a.getPort(), SourceAddress.hi(ip), SourceAddress.lo(ip));
+        }
+
+        boolean is(int family, int port, long hi, long lo) {
+            return this.lo == lo && this.port == port && this.hi == hi && this.family == family;
+        }
+    }
     /**
      * Set when boringtun queued outgoing packets because no session existed yet; the UDP thread then
      * drains the queue after the next authenticated packet (the client's first data message confirms
@@ -53,14 +70,45 @@ public final class Peer {
     }
 
     public InetSocketAddress endpoint() {
+        Endpoint e = endpoint;
+        return e == null ? null : e.address();
+    }
+
+    Endpoint endpointRecord() {
         return endpoint;
     }
 
     /** Roaming: follow the peer to whatever address its latest authenticated packet came from. */
     void updateEndpoint(InetSocketAddress from) {
-        InetSocketAddress current = endpoint;
-        if (current != from && !from.equals(current)) {
-            endpoint = from;
+        Endpoint current = endpoint;
+        if (current == null || (current.address() != from && !from.equals(current.address()))) {
+            endpoint = Endpoint.of(from);
+        }
+    }
+
+    /** The same for the batched path: allocates only when the address really changed. */
+    void updateEndpoint(int family, int port, long hi, long lo) {
+        Endpoint current = endpoint;
+        if (current == null || !current.is(family, port, hi, lo)) {
+            endpoint = new Endpoint(socketAddress(family, port, hi, lo), family, port, hi, lo);
+        }
+    }
+
+    static InetSocketAddress socketAddress(int family, int port, long hi, long lo) {
+        byte[] b;
+        if (family == SourceAddress.IPV4) {
+            b = new byte[] {(byte) (lo >>> 24), (byte) (lo >>> 16), (byte) (lo >>> 8), (byte) lo};
+        } else {
+            b = new byte[16];
+            for (int i = 0; i < 8; i++) {
+                b[i] = (byte) (hi >>> (56 - 8 * i));
+                b[8 + i] = (byte) (lo >>> (56 - 8 * i));
+            }
+        }
+        try {
+            return new InetSocketAddress(java.net.InetAddress.getByAddress(b), port);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(e); // cannot happen for 4 or 16 bytes
         }
     }
 

@@ -161,7 +161,12 @@ final class Receive implements Runnable {
         }
     }
 
-    private void drainIfQueued(Peer peer) {
+    /** The buffer {@link #handle} reads; the batched path copies control messages into it. */
+    ByteBuffer in() {
+        return in;
+    }
+
+    void drainIfQueued(Peer peer) {
         if (peer.mayHaveQueued) {
             peer.mayHaveQueued = false;
             drain(peer, peer.endpoint());

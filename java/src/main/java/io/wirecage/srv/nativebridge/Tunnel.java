@@ -96,6 +96,28 @@ public final class Tunnel implements AutoCloseable {
         }
     }
 
+    /**
+     * Batch form of {@link #encapsulate(ByteBuffer, int, int, ByteBuffer)}: the packet at src's arena
+     * [off, off+len), the result at dst's arena from dstOff (which needs max(len + 32, 148) bytes of room).
+     * src and dst must be different batches.
+     */
+    public long encapsulate(Batch src, int off, int len, Batch dst, int dstOff) {
+        try {
+            return encapsulateBatch0(handle, src.handle(), off, len, dst.handle(), dstOff);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Batch form of {@link #decapsulate(long, long, int, ByteBuffer, int, int, ByteBuffer)}; room as above. */
+    public long decapsulate(long srcHi, long srcLo, int srcFamily, Batch src, int off, int len, Batch dst, int dstOff) {
+        try {
+            return decapsulateBatch0(handle, srcHi, srcLo, srcFamily, src.handle(), off, len, dst.handle(), dstOff);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
     /** Next queued packet, encrypted (WRITE_TO_NETWORK), or DONE when none can be sent yet. */
     public long drain(ByteBuffer dst) {
         try {
@@ -163,6 +185,11 @@ public final class Tunnel implements AutoCloseable {
 
     static native long decapsulate0(long h, long srcHi, long srcLo, int srcFamily, ByteBuffer src, int off, int len,
             ByteBuffer dst);
+
+    static native long encapsulateBatch0(long h, long srcBatch, int off, int len, long dstBatch, int dstOff);
+
+    static native long decapsulateBatch0(long h, long srcHi, long srcLo, int srcFamily, long srcBatch, int off, int len,
+            long dstBatch, int dstOff);
 
     static native long drain0(long h, ByteBuffer dst);
 

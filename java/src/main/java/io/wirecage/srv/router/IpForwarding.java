@@ -22,11 +22,16 @@ public final class IpForwarding {
     }
 
     public void enable() throws IOException {
-        if (!Files.exists(stateFile)) {
-            // Only the first run records the value: a leftover file holds the value from before a crash.
-            Files.createDirectories(stateFile.getParent());
-            Files.writeString(stateFile, Files.readString(sysctl).strip() + "\n");
+        if (Files.exists(stateFile)) {
+            write("1"); // a crashed run recorded the value from before it; keep that record
+            return;
         }
+        String current = Files.readString(sysctl).strip();
+        if (current.equals("1")) {
+            return; // already on (e.g. docker run --sysctl net.ipv4.ip_forward=1): nothing to change or restore
+        }
+        Files.createDirectories(stateFile.getParent());
+        Files.writeString(stateFile, current + "\n");
         write("1");
     }
 

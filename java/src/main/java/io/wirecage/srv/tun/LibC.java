@@ -37,6 +37,8 @@ final class LibC {
 
     static native long write(int fd, Pointer buf, long count);
 
+    static native long writev(int fd, Pointer iov, int iovcnt);
+
     static native int poll(Pointer fds, long nfds, int timeoutMillis);
 
     static native int socket(int domain, int type, int protocol);

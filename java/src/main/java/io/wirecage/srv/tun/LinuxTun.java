@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.nativebridge.Offload;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 public final class LinuxTun implements AutoCloseable {
     private static final String CLONE_DEVICE = "/dev/net/tun";
     private static final long TUNSETIFF = 0x400454caL;
+    private static final long TUNSETOFFLOAD = 0x400454d0L;
+    private static final short IFF_VNET_HDR = 0x4000;
     private static final long SIOCGIFFLAGS = 0x8913;
     private static final long SIOCSIFFLAGS = 0x8914;
     private static final long SIOCSIFADDR = 0x8916;
@@ -33,19 +36,35 @@ public final class LinuxTun implements AutoCloseable {
 
     private final String name;
     private final int fd;
+    private final boolean vnetHeader;
+    private boolean offload;
     private volatile boolean closed;
     private volatile boolean stopReading;
+    /** Control-path writes with a virtio header: iovec[2] and a zero header, guarded by this. */
+    private Memory writeIov;
+    private Memory zeroHeader;
 
-    private LinuxTun(String name, int fd) {
+    private LinuxTun(String name, int fd, boolean vnetHeader) {
         this.name = name;
         this.fd = fd;
+        this.vnetHeader = vnetHeader;
+    }
+
+    public static LinuxTun open(String name, int address, Ipv4Prefix subnet, int mtu) throws IOException {
+        return open(name, address, subnet, mtu, false);
     }
 
     /**
      * Creates the device, assigns {@code address} with the prefix's netmask, sets the MTU and brings it up.
      * On any failure the device is closed again, so nothing is left behind.
      */
-    public static LinuxTun open(String name, int address, Ipv4Prefix subnet, int mtu) throws IOException {
+    /**
+     * With {@code vnetHeader} every read and write carries a struct virtio_net_hdr (IFF_VNET_HDR), and
+     * TUNSETOFFLOAD asks for checksum offload and IPv4 TSO, so reads may return 64 KB TCP super-packets
+     * (see {@link #offload()}: false when the kernel refused, then packets come one by one).
+     */
+    public static LinuxTun open(String name, int address, Ipv4Prefix subnet, int mtu, boolean vnetHeader)
+            throws IOException {
         if (!Files.exists(Path.of(CLONE_DEVICE))) {
             throw new IOException(CLONE_DEVICE + " does not exist: the kernel needs TUN support (modprobe tun), "
                     + "and a container needs --device /dev/net/tun");
@@ -56,16 +75,21 @@ public final class LinuxTun implements AutoCloseable {
             throw new IOException("cannot open " + CLONE_DEVICE + ": " + describe(errno)
                     + (errno == LibC.EPERM || errno == LibC.EACCES ? " (run as root or with CAP_NET_ADMIN)" : ""));
         }
-        LinuxTun tun = new LinuxTun(name, fd);
+        LinuxTun tun = new LinuxTun(name, fd, vnetHeader);
         try {
             try (Memory ifr = ifreq(name)) {
-                ifr.setShort(IFNAMSIZ, (short) (IFF_TUN | IFF_NO_PI));
+                ifr.setShort(IFNAMSIZ, (short) (IFF_TUN | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0)));
                 if (LibC.ioctl(fd, TUNSETIFF, ifr) < 0) {
                     int errno = Native.getLastError();
                     throw new IOException("cannot create TUN device " + name + ": " + describe(errno)
                             + (errno == LibC.EBUSY ? " (another process has it open: is another server running with this --tun-name?)"
                             : errno == LibC.EPERM ? " (run as root or with CAP_NET_ADMIN)" : ""));
                 }
+            }
+            if (vnetHeader) {
+                // The argument is the flag word itself, not a pointer to it.
+                tun.offload = LibC.ioctl(fd, TUNSETOFFLOAD,
+                        Pointer.createConstant(Offload.TUN_F_CSUM | Offload.TUN_F_TSO4)) == 0;
             }
             tun.disableIpv6();
             tun.configure(address, subnet, mtu);
@@ -149,6 +173,21 @@ public final class LinuxTun implements AutoCloseable {
         return name;
     }
 
+    /** The device fd, for {@link io.wirecage.srv.nativebridge.TunIo}; valid until {@link #close()}. */
+    public int fd() {
+        return fd;
+    }
+
+    /** Whether packets carry a virtio_net_hdr (opened with IFF_VNET_HDR). */
+    public boolean vnetHeader() {
+        return vnetHeader;
+    }
+
+    /** Whether the kernel accepted TUNSETOFFLOAD (checksum offload + TSO). */
+    public boolean offload() {
+        return offload;
+    }
+
     /** A reader owns one of these: the pollfd it waits with and the native address of its buffer. */
     public Reader newReader(ByteBuffer buffer) {
         return new Reader(buffer);
@@ -156,7 +195,7 @@ public final class LinuxTun implements AutoCloseable {
 
     /** Writes one IP packet held in a direct buffer at [0, length); no copy, no allocation. */
     public void write(Pointer buffer, int length) throws IOException {
-        long n = LibC.write(fd, buffer, length);
+        long n = vnetHeader ? writeWithHeader(buffer, length) : LibC.write(fd, buffer, length);
         if (n < 0) {
             int errno = Native.getLastError();
             // A full queue or an interface going down loses this packet only, as a NIC would.
@@ -164,6 +203,20 @@ public final class LinuxTun implements AutoCloseable {
                 throw new IOException("write to " + name + " failed: " + describe(errno));
             }
         }
+    }
+
+    /** The rare single write on a virtio-header device: an all-zero header (no offload) in front. */
+    private synchronized long writeWithHeader(Pointer buffer, int length) {
+        if (writeIov == null) {
+            zeroHeader = new Memory(Offload.VNET_HDR_LEN);
+            zeroHeader.clear();
+            writeIov = new Memory(32);
+        }
+        writeIov.setPointer(0, zeroHeader);
+        writeIov.setLong(8, Offload.VNET_HDR_LEN);
+        writeIov.setPointer(16, buffer);
+        writeIov.setLong(24, length);
+        return LibC.writev(fd, writeIov, 2);
     }
 
     @Override
