@@ -98,6 +98,36 @@ public final class ServerProcess implements AutoCloseable {
         return found[0];
     }
 
+    /** Every log line containing all the given parts, in order. */
+    public List<String> findLines(String... parts) {
+        List<String> lines = new ArrayList<>();
+        for (String line : log().split("\n")) {
+            boolean all = true;
+            for (String p : parts) {
+                all &= line.contains(p);
+            }
+            if (all) {
+                lines.add(line);
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * Waits until the log has more than {@code before} lines containing all the given parts (take
+     * {@code before} from {@link #findLines} before the action) and returns the first new one.
+     */
+    public String awaitNewLogLine(int before, Duration timeout, String... parts) {
+        boolean seen = Poll.until(timeout, Duration.ofMillis(50), () -> findLines(parts).size() > before);
+        List<String> lines = findLines(parts);
+        if (!seen || lines.size() <= before) {
+            throw new AssertionError("no new line (after " + before + " earlier ones) containing all of " + List.of(parts)
+                    + " in the server log within " + timeout.toMillis() + " ms; log " + process.logFile() + ":\n"
+                    + Background.tail(log(), 80));
+        }
+        return lines.get(before);
+    }
+
     public String findLine(String... parts) {
         for (String line : log().split("\n")) {
             boolean all = true;

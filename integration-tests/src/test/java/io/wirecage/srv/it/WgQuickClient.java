@@ -48,6 +48,36 @@ public final class WgQuickClient implements AutoCloseable {
         this.config = topology.writeSecret(slot.wgInterface() + ".conf", conf);
     }
 
+    /** A client from a complete wg-quick config text (e.g. the one `peer add` prints), written as is. */
+    private WgQuickClient(Topology topology, Topology.Client slot, String configText) {
+        this.slot = slot;
+        this.key = new WgKeys.KeyPair(field(configText, "PrivateKey"), WgKeys.publicKeyOf(field(configText, "PrivateKey")));
+        this.address = field(configText, "Address");
+        this.serverPublicKey = field(configText, "PublicKey");
+        this.endpoint = field(configText, "Endpoint");
+        this.allowedIps = field(configText, "AllowedIPs");
+        this.config = topology.writeSecret(slot.wgInterface() + ".conf", configText);
+    }
+
+    /**
+     * A client for slot N that uses {@code configText} verbatim as its wg-quick file (tracked by the
+     * topology). Keys, address and endpoint are read from the text.
+     */
+    public static WgQuickClient fromConfig(Topology topology, Topology.Client slot, String configText) {
+        return topology.track(new WgQuickClient(topology, slot, configText));
+    }
+
+    /** The value of the first {@code Key = value} line of a wg-quick config; fails if there is none. */
+    public static String field(String configText, String key) {
+        for (String line : configText.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0 && line.substring(0, eq).strip().equalsIgnoreCase(key)) {
+                return line.substring(eq + 1).strip();
+            }
+        }
+        throw new AssertionError("no " + key + " line in the wg-quick config:\n" + configText);
+    }
+
     /** A full-tunnel client for slot N with tunnel address 10.200.100.(N+1)/32. */
     public static WgQuickClient fullTunnel(Topology topology, Topology.Client slot, WgKeys.KeyPair key,
                                            String serverPublicKey) {

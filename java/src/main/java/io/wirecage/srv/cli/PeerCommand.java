@@ -54,20 +54,39 @@ final class PeerCommand {
         return f;
     }
 
-    /** Asks the server that runs this config to reload; says on stderr what happened. */
-    void notifyServer(ConfigFile cfg, PrintWriter err) {
-        String tun = cfg.server().tunName() != null ? cfg.server().tunName() : ServerSettings.DEFAULT_TUN;
-        Path socket = ControlSocket.pathFor(Server.RUN_DIR, tun);
-        if (!Files.exists(socket)) {
-            err.println("wirecagesrv: no server is running for " + tun + "; the change applies at its next start");
-            return;
+    @Option(names = "--tun-name", paramLabel = "NAME", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "The running server to notify (default: the one running this config file).")
+    String tunName;
+
+    /**
+     * Asks the server(s) running this config to reload; says on stderr what happened. A server is found
+     * by --tun-name, by the record a server keeps of its config file, or by the file's tun_name.
+     */
+    void notifyServer(Path file, ConfigFile cfg, PrintWriter err) {
+        java.util.Set<String> tuns = new java.util.LinkedHashSet<>();
+        if (tunName != null) {
+            tuns.add(tunName);
+        } else {
+            tuns.addAll(RunningConfigs.tunsUsing(Server.RUN_DIR, file));
+            tuns.add(cfg.server().tunName() != null ? cfg.server().tunName() : ServerSettings.DEFAULT_TUN);
         }
-        try {
-            String answer = ControlSocket.request(socket, "reload");
-            err.println(answer.startsWith("ok") ? "wirecagesrv: applied to the running server (" + tun + ")"
-                    : "wirecagesrv: the running server refused the change: " + answer.strip());
-        } catch (IOException e) {
-            err.println("wirecagesrv: " + e.getMessage() + "; the change applies at the next start");
+        boolean reached = false;
+        for (String tun : tuns) {
+            Path socket = ControlSocket.pathFor(Server.RUN_DIR, tun);
+            if (!Files.exists(socket)) {
+                continue;
+            }
+            try {
+                String answer = ControlSocket.request(socket, "reload");
+                err.println(answer.startsWith("ok") ? "wirecagesrv: applied to the running server (" + tun + ")"
+                        : "wirecagesrv: the running server (" + tun + ") refused the change: " + answer.strip());
+                reached = true;
+            } catch (IOException e) {
+                // a stale socket of a crashed server: try the next candidate
+            }
+        }
+        if (!reached) {
+            err.println("wirecagesrv: no running server uses " + file + "; the change applies at its next start");
         }
     }
 
@@ -148,7 +167,7 @@ final class PeerCommand {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             err.println("wirecagesrv: added peer '" + name + "' with address " + added.allowedIps().get(0) + " to " + file);
-            parent.notifyServer(cfg, err);
+            parent.notifyServer(file, cfg, err);
             if (clientPrivate == null) {
                 err.println("wirecagesrv: the peer brought its own key; no client config to print");
                 err.flush();
@@ -233,7 +252,7 @@ final class PeerCommand {
             });
             PrintWriter err = spec.commandLine().getErr();
             err.println("wirecagesrv: " + done() + " peer '" + name + "' in " + file);
-            parent.notifyServer(cfg, err);
+            parent.notifyServer(file, cfg, err);
             err.flush();
             return 0;
         }

@@ -86,7 +86,7 @@ public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers)
         int server = subnet.network() + 1;
         Map<Base64Key, PeerEntry> keys = new HashMap<>();
         Map<String, PeerEntry> names = new HashMap<>();
-        AllowedIpsIndex owners = new AllowedIpsIndex();
+        PrefixIndex<PeerEntry> owners = new PrefixIndex<>();
         for (PeerEntry p : peers) {
             PeerEntry twin = keys.putIfAbsent(p.publicKey(), p);
             if (twin != null) {
@@ -113,50 +113,6 @@ public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers)
                 }
                 owners.add(ip, p);
             }
-        }
-    }
-
-    /** Finds an existing prefix overlapping a new one in O(32) per query, so 10,000 peers validate fast. */
-    static final class AllowedIpsIndex {
-        private final Map<Long, PeerEntry> exact = new HashMap<>();
-        private final boolean[] lengths = new boolean[33];
-
-        void add(Ipv4Prefix p, PeerEntry owner) {
-            exact.put(key(p.network(), p.length()), owner);
-            lengths[p.length()] = true;
-        }
-
-        PeerEntry overlapping(Ipv4Prefix p) {
-            // a shorter or equal existing prefix containing p
-            for (int len = 0; len <= p.length(); len++) {
-                if (lengths[len]) {
-                    PeerEntry e = exact.get(key(p.network() & mask(len), len));
-                    if (e != null) {
-                        return e;
-                    }
-                }
-            }
-            // a longer existing prefix inside p: rare (peers are mostly /32), so scan
-            for (int len = p.length() + 1; len <= 32; len++) {
-                if (lengths[len]) {
-                    for (Map.Entry<Long, PeerEntry> e : exact.entrySet()) {
-                        int l = (int) (e.getKey() & 0xff);
-                        int addr = (int) (e.getKey() >>> 8);
-                        if (l == len && p.contains(addr)) {
-                            return e.getValue();
-                        }
-                    }
-                }
-            }
-            return null;
-        }
-
-        private static int mask(int len) {
-            return len == 0 ? 0 : -1 << (32 - len);
-        }
-
-        private static long key(int addr, int len) {
-            return ((addr & 0xffffffffL) << 8) | len;
         }
     }
 

@@ -47,6 +47,7 @@ public record ServerSettings(Base64Key privateKey, InetSocketAddress listen, Ipv
         }
         int server = subnet.network() + 1;
         Set<Base64Key> keys = new HashSet<>();
+        PrefixIndex<PeerSettings> owners = new PrefixIndex<>();
         for (int i = 0; i < peers.size(); i++) {
             PeerSettings p = peers.get(i);
             if (!keys.add(p.publicKey())) {
@@ -60,14 +61,13 @@ public record ServerSettings(Base64Key privateKey, InetSocketAddress listen, Ipv
                     throw new IllegalArgumentException("peer " + p.label() + ": IP " + ip + " includes the server's own address "
                             + Ipv4Prefix.format(server));
                 }
-                for (int j = 0; j < i; j++) {
-                    for (Ipv4Prefix other : peers.get(j).allowedIps()) {
-                        if (ip.overlaps(other)) {
-                            throw new IllegalArgumentException("peers " + peers.get(j).label() + " and " + p.label()
-                                    + " have overlapping IPs " + other + " and " + ip);
-                        }
-                    }
+                PeerSettings other = owners.overlapping(ip);
+                if (other != null) {
+                    Ipv4Prefix theirs = other.allowedIps().stream().filter(ip::overlaps).findFirst().orElseThrow();
+                    throw new IllegalArgumentException("peers " + other.label() + " and " + p.label()
+                            + " have overlapping IPs " + theirs + " and " + ip);
                 }
+                owners.add(ip, p);
             }
         }
     }
