@@ -1,18 +1,25 @@
 //! JNI bridge between the wirecagesrv Java server and boringtun's WireGuard protocol engine.
 //!
-//! Java owns all I/O; this crate only transforms packets in caller-supplied direct buffers.
+//! Java owns the sockets and the TUN device (creation, configuration, closing); for batch syscalls
+//! that NIO lacks, udpio/tunio borrow the file descriptors Java passes in.
 //! Each module is one concern and has one Java twin in io.wirecage.srv.nativebridge:
 //! boundary (NativePanicException + argument checks), result (TunnelResult), keys (Keys),
-//! identity (Identity), tunnel (Tunnel). The core of each module is plain Rust over slices,
+//! identity (Identity), tunnel (Tunnel); the fast data path: batch (Batch: packets in native
+//! memory), udpio (UdpIo: recvmmsg/sendmmsg with GRO/GSO), tunio (TunIo: TUN reads and writes with
+//! a virtio header), offload (Offload: TSO split and GRO coalescing of TCP segments). The core of each module is plain Rust over slices,
 //! so `cargo test` covers it without a JVM; the `extern "system"` functions are thin wrappers.
 //!
 //! No JNI_OnLoad: the functions are found by their mangled names and need no cached state.
 
+pub mod batch;
 pub mod boundary;
 pub mod identity;
 pub mod keys;
+pub mod offload;
 pub mod result;
+pub mod tunio;
 pub mod tunnel;
+pub mod udpio;
 
 #[cfg(test)]
 mod tests;

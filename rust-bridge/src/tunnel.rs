@@ -243,6 +243,69 @@ pub extern "system" fn Java_io_wirecage_srv_nativebridge_Tunnel_decapsulate0<'lo
     })
 }
 
+/// The batch forms: src is a packet in one Batch arena, the result goes to another Batch arena at
+/// dst_off (Java picks ALIGN-ed offsets); no buffer lookups per packet. Two handles, never one
+/// batch for both, so src and dst cannot overlap.
+fn with_batches<R>(
+    src_batch: jlong,
+    off: jint,
+    len: jint,
+    dst_batch: jlong,
+    dst_off: jint,
+    f: impl FnOnce(&[u8], &mut [u8]) -> BridgeResult<R>,
+) -> BridgeResult<R> {
+    if src_batch == dst_batch {
+        return illegal_argument("src and dst batch are the same");
+    }
+    let s = crate::batch::batch(src_batch)?;
+    let d = crate::batch::batch(dst_batch)?;
+    let r = s.window(off, len)?;
+    let dr = d.window(dst_off, 0)?;
+    f(&s.data()[r], &mut d.data_mut()[dr.start..])
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Tunnel_encapsulateBatch0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+    src_batch: jlong,
+    off: jint,
+    len: jint,
+    dst_batch: jlong,
+    dst_off: jint,
+) -> jlong {
+    guard(&mut env, 0, |_| {
+        let c = cell(h)?;
+        with_batches(src_batch, off, len, dst_batch, dst_off, |s, d| c.encapsulate(s, d))
+    })
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Tunnel_decapsulateBatch0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+    src_hi: jlong,
+    src_lo: jlong,
+    src_family: jint,
+    src_batch: jlong,
+    off: jint,
+    len: jint,
+    dst_batch: jlong,
+    dst_off: jint,
+) -> jlong {
+    guard(&mut env, 0, |_| {
+        let c = cell(h)?;
+        let addr = source_address(src_hi, src_lo, src_family)?;
+        with_batches(src_batch, off, len, dst_batch, dst_off, |s, d| {
+            c.decapsulate(addr, s, d)
+        })
+    })
+}
+
 #[no_mangle]
 pub extern "system" fn Java_io_wirecage_srv_nativebridge_Tunnel_drain0<'local>(
     mut env: JNIEnv<'local>,

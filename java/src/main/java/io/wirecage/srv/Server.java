@@ -52,6 +52,12 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir) throws IOException {
+        return start(s, source, runner, stateDir, true);
+    }
+
+    /** @param batched the batched data path (recvmmsg/sendmmsg, GSO/GRO, TUN offloads); false = one syscall per packet */
+    public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir,
+            boolean batched) throws IOException {
         Privileges.requireNetAdmin();
         NativeLibrary.ensureAvailable();
         String outbound = s.outboundInterface() != null ? s.outboundInterface()
@@ -62,7 +68,7 @@ public final class Server implements AutoCloseable {
 
         Server server = new Server(s, source);
         try {
-            server.bringUp(s, firewall, outbound, stateDir);
+            server.bringUp(s, firewall, outbound, stateDir, batched);
             return server;
         } catch (IOException | RuntimeException e) {
             server.close();
@@ -70,16 +76,17 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir) throws IOException {
+    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, boolean batched)
+            throws IOException {
         byte[] privateKey = s.privateKey().bytes();
         String publicKey = Base64.getEncoder().encodeToString(Keys.publicKey(privateKey));
         Identity identity = Identity.create(privateKey, HANDSHAKE_RATE_LIMIT);
         undo.push(identity);
         java.util.Arrays.fill(privateKey, (byte) 0);
 
-        UdpBind udp = UdpBind.bind(s.listen());
+        UdpBind udp = batched ? UdpBind.bindNative(s.listen()) : UdpBind.bind(s.listen());
         undo.push(udp);
-        LinuxTun tun = LinuxTun.open(s.tunName(), s.serverAddress(), s.subnet(), s.mtu());
+        LinuxTun tun = LinuxTun.open(s.tunName(), s.serverAddress(), s.subnet(), s.mtu(), batched);
         undo.push(tun);
         device = new Device(identity, udp, tun);
         undo.push(device);
@@ -101,6 +108,7 @@ public final class Server implements AutoCloseable {
         undo.push(control);
 
         device.start();
+        log.info("data path: {}", device.ioDescription());
         log.info("wirecagesrv {} listening on {} (UDP), TUN {} {}/{} mtu {}, NAT out {}, {} peer(s), public key {}",
                 Version.get(), udp.localAddress().getAddress().getHostAddress() + ":" + udp.localAddress().getPort(),
                 s.tunName(), Ipv4Prefix.format(s.serverAddress()), s.subnet().length(), s.mtu(), outbound,

@@ -77,6 +77,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Debug logging (still nothing per packet, never keys).")
     boolean verbose;
 
+    /** Hidden escape hatch: "simple" = one syscall per packet, no offloads (for odd kernels, and to compare). */
+    @Option(names = "--io", hidden = true, paramLabel = "batched|simple", defaultValue = "batched")
+    String io;
+
     static final class PeerOption {
         @Option(names = "--peer", required = true, paramLabel = "PUBKEY", description = "A peer's public key (base64).")
         String publicKey;
@@ -90,15 +94,28 @@ public final class ServeCommand implements Callable<Integer> {
         if (verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
         }
+        if (!io.equals("batched") && !io.equals("simple")) {
+            throw new IllegalArgumentException("--io must be batched or simple, not '" + io + "'");
+        }
         Path configFile = configFile();
         ServerSettings settings = settings(configFile);
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), sig -> stop.countDown());
         Signal.handle(new Signal("INT"), sig -> stop.countDown());
+        // Installed before start: a SIGHUP during start-up must not kill the JVM with rules in place.
+        java.util.concurrent.atomic.AtomicReference<Server> running = new java.util.concurrent.atomic.AtomicReference<>();
+        Signal.handle(new Signal("HUP"), sig -> {
+            Server current = running.get();
+            if (current != null) {
+                // on its own thread: signal handlers must not block
+                Thread.ofPlatform().name("reload").start(current::reload);
+            }
+        });
 
-        Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR);
-        // SIGHUP re-reads the config on its own thread: signal handlers must not block.
-        Signal.handle(new Signal("HUP"), sig -> Thread.ofPlatform().name("reload").start(server::reload));
+        Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR,
+                io.equals("batched"));
+        running.set(server);
+        Path configRecord = RunningConfigs.record(settings.tunName(), configFile);
         int exit = 0;
         boolean clean;
         try {
@@ -112,6 +129,8 @@ public final class ServeCommand implements Callable<Integer> {
                 log.info("stopping");
             }
         } finally {
+            running.set(null);
+            RunningConfigs.forget(configRecord);
             clean = server.shutdown();
         }
         if (!clean) {

@@ -116,10 +116,32 @@ public final class Device implements AutoCloseable {
                 && a.persistentKeepalive() == b.persistentKeepalive();
     }
 
+    /**
+     * Batched when the socket was made for it ({@link UdpBind#bindNative}): recvmmsg/sendmmsg with
+     * GSO/GRO, and TSO/GRO on a virtio-header TUN; otherwise one syscall per packet.
+     */
+    public boolean batched() {
+        return udp != null && udp.isNative();
+    }
+
+    /** One line for the log: which data path runs and which offloads the kernel granted. */
+    public String ioDescription() {
+        if (!batched()) {
+            return "simple (one syscall per packet)";
+        }
+        return "batched: recvmmsg/sendmmsg, UDP GSO " + onOff(udp.gso()) + ", UDP GRO " + onOff(udp.gro())
+                + ", TUN offload (TSO split + TCP GRO) " + onOff(tun.vnetHeader() && tun.offload());
+    }
+
+    private static String onOff(boolean b) {
+        return b ? "on" : "off";
+    }
+
     public void start() {
         running = true;
-        threads.add(Thread.ofPlatform().name("wg-receive").daemon().start(new Receive(this)));
-        threads.add(Thread.ofPlatform().name("wg-send").daemon().start(new Send(this)));
+        boolean fast = batched();
+        threads.add(Thread.ofPlatform().name("wg-receive").daemon().start(fast ? new FastReceive(this) : new Receive(this)));
+        threads.add(Thread.ofPlatform().name("wg-send").daemon().start(fast ? new FastSend(this) : new Send(this)));
         threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(new Timers(this)));
     }
 
@@ -168,10 +190,10 @@ public final class Device implements AutoCloseable {
     public void close() {
         running = false;
         tun.stopReading();
-        try {
-            udp.close();
-        } catch (java.io.IOException e) {
-            // closing a datagram channel has nothing to flush; the error is not actionable
+        // A channel is closed first to wake its receiver; a native fd only after its threads left
+        // (they poll with a timeout), so no call can run on a closed, maybe reused, fd number.
+        if (!batched()) {
+            closeUdp();
         }
         for (Thread t : threads) {
             t.interrupt();
@@ -184,8 +206,17 @@ public final class Device implements AutoCloseable {
                 break;
             }
         }
+        closeUdp();
         tun.close();
         peers.all().forEach(p -> p.tunnel().close());
+    }
+
+    private void closeUdp() {
+        try {
+            udp.close();
+        } catch (java.io.IOException e) {
+            // closing a datagram socket has nothing to flush; the error is not actionable
+        }
     }
 
     /** For status output: every peer with a consumer, in configuration order. */

@@ -1,0 +1,136 @@
+package io.wirecage.srv.device;
+
+import static io.wirecage.srv.nativebridge.TunnelResult.DONE;
+import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
+
+import io.wirecage.srv.conn.UdpBind;
+import io.wirecage.srv.nativebridge.Batch;
+import io.wirecage.srv.nativebridge.TunIo;
+import io.wirecage.srv.nativebridge.Tunnel;
+import io.wirecage.srv.nativebridge.TunnelResult;
+import io.wirecage.srv.nativebridge.UdpIo;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * TUN to UDP, batched: one native call reads what the TUN has queued (TSO super-packets already
+ * split into MSS-sized packets), each packet finds its peer by destination here in Java and is
+ * encrypted into a native arena, and one sendmmsg sends the lot, equal-sized runs to one peer as
+ * UDP GSO messages. Nothing here allocates per packet.
+ */
+final class FastSend implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(FastSend.class);
+    private static final byte HANDSHAKE_INITIATION = 1;
+    private static final int POLL_MILLIS = 200;
+
+    private final Device device;
+    private final Counters counters;
+    private final UdpBind udp;
+    private final int tunFd;
+    private final boolean vnet;
+    private Batch in;
+    private Batch out;
+    private ByteBuffer inData;
+    private ByteBuffer outData;
+    private int count;
+    private int pos;
+
+    FastSend(Device device) {
+        this.device = device;
+        this.counters = device.counters();
+        this.udp = device.udp();
+        this.tunFd = device.tun().fd();
+        this.vnet = device.tun().vnetHeader();
+    }
+
+    @Override
+    public void run() {
+        try (Batch i = new Batch(1 << 20, 1024); Batch o = new Batch((1 << 20) + (1 << 16), 1024)) {
+            in = i;
+            out = o;
+            inData = i.data();
+            outData = o.data();
+            loop();
+        }
+    }
+
+    private void loop() {
+        while (device.isRunning()) {
+            long r = TunIo.read(tunFd, in, vnet, POLL_MILLIS);
+            if (r < 0) {
+                if (device.isRunning()) {
+                    log.error("TUN read failed, stopping: errno {}", -r);
+                    device.fail(new IOException("TUN read failed: errno " + -r));
+                }
+                return;
+            }
+            int n = TunIo.count(r);
+            int malformed = TunIo.dropped(r);
+            if (malformed != 0) {
+                counters.droppedMalformedOffload.addAndGet(malformed);
+            }
+            for (int i = 0; i < n; i++) {
+                try {
+                    packet(in.off(i), in.len(i));
+                } catch (IllegalStateException e) {
+                    counters.droppedPeerRemoved.incrementAndGet(); // removed by a reload meanwhile
+                }
+            }
+            flush();
+        }
+    }
+
+    private void packet(int off, int len) {
+        if (len < 20 || (inData.get(off) & 0xf0) != 0x40) {
+            counters.droppedNotIpv4.incrementAndGet();
+            return;
+        }
+        Peer peer = device.peers().byAddress(inData.getInt(off + 16));
+        if (peer == null) {
+            counters.droppedNoRoute.incrementAndGet();
+            return;
+        }
+        if (pos + Math.max(len + Tunnel.DATA_OVERHEAD, Tunnel.MIN_DST_CAPACITY) > out.capacity()
+                || count == out.maxEntries()) {
+            flush();
+        }
+        long r = peer.tunnel().encapsulate(in, off, len, out, pos);
+        int code = TunnelResult.code(r);
+        if (code == DONE || (code == WRITE_TO_NETWORK && outData.get(pos) == HANDSHAKE_INITIATION)) {
+            peer.mayHaveQueued = true; // no session: boringtun kept the packet for later
+        }
+        if (code == WRITE_TO_NETWORK) {
+            Peer.Endpoint to = peer.endpointRecord();
+            if (to == null) {
+                peer.droppedNoEndpoint.incrementAndGet();
+                counters.droppedNoEndpoint.incrementAndGet();
+                return;
+            }
+            int n = TunnelResult.length(r);
+            out.set(count++, pos, n, to.family(), to.port(), to.hi(), to.lo());
+            pos = Batch.align(pos + n);
+            peer.txPackets.incrementAndGet();
+        } else if (code != DONE) {
+            counters.tunnelError(code);
+        }
+    }
+
+    private void flush() {
+        if (count == 0) {
+            return;
+        }
+        long r = UdpIo.send(udp.fd(), out, count, udp.isV6(), udp.gso());
+        int failed = UdpIo.failed(r);
+        if (failed != 0) {
+            counters.droppedSendFailed.addAndGet(failed);
+        }
+        if ((r & UdpIo.GSO_FAILED) != 0 && udp.gso()) {
+            udp.disableGso();
+            log.warn("UDP GSO refused by the kernel (EIO); sending datagrams one by one from now on");
+        }
+        count = 0;
+        pos = 0;
+    }
+}
