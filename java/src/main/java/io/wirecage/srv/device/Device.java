@@ -47,7 +47,8 @@ public final class Device implements AutoCloseable {
     /**
      * Applies a new peer list with {@code wg syncconf} semantics: a peer whose key, preshared key and
      * keepalive stay the same keeps its tunnel (session, timers, counters), even if its allowed IPs change;
-     * new peers get a fresh tunnel and a free index; removed peers are closed after the new table is live.
+     * new peers get a free index (their tunnel comes with their first handshake); removed peers are closed
+     * after the new table is live.
      */
     public synchronized PeerUpdate updatePeers(List<PeerSettings> settings) {
         Map<Base64Key, Peer> old = new HashMap<>();
@@ -60,42 +61,32 @@ public final class Device implements AutoCloseable {
             }
         }
         List<Peer> next = new ArrayList<>(settings.size());
-        List<Peer> created = new ArrayList<>();
         List<Runnable> settingUpdates = new ArrayList<>();
         int added = 0;
         int changed = 0;
         int unchanged = 0;
-        try {
-            int index = 1;
-            for (PeerSettings s : settings) {
-                Peer p = old.get(s.publicKey());
-                if (p != null && sameTunnel(p.settings(), s)) {
-                    old.remove(s.publicKey());
-                    if (p.settings().equals(s)) {
-                        unchanged++;
-                    } else {
-                        changed++;
-                        settingUpdates.add(() -> p.updateSettings(s));
-                    }
-                    next.add(p);
-                    continue;
-                }
-                if (p != null) {
-                    changed++; // preshared key or keepalive changed: the old tunnel is retired below
+        int index = 1;
+        for (PeerSettings s : settings) {
+            Peer p = old.get(s.publicKey());
+            if (p != null && sameTunnel(p.settings(), s)) {
+                old.remove(s.publicKey());
+                if (p.settings().equals(s)) {
+                    unchanged++;
                 } else {
-                    added++;
+                    changed++;
+                    settingUpdates.add(() -> p.updateSettings(s));
                 }
-                index = usedIndexes.nextClearBit(index);
-                usedIndexes.set(index);
-                Tunnel t = Tunnel.create(identity, s.publicKey().bytes(),
-                        s.presharedKey() == null ? null : s.presharedKey().bytes(), s.persistentKeepalive(), index);
-                Peer fresh = new Peer(s, index, t);
-                created.add(fresh);
-                next.add(fresh);
+                next.add(p);
+                continue;
             }
-        } catch (RuntimeException e) {
-            created.forEach(p -> p.tunnel().close());
-            throw e;
+            if (p != null) {
+                changed++; // preshared key or keepalive changed: the old peer and tunnel are closed below
+            } else {
+                added++;
+            }
+            index = usedIndexes.nextClearBit(index);
+            usedIndexes.set(index);
+            next.add(new Peer(s, index, this::createTunnel)); // the tunnel comes with the first handshake
         }
         // The data path routes by the table, not by Peer.settings: update settings, then build and publish.
         settingUpdates.forEach(Runnable::run);
@@ -106,9 +97,14 @@ public final class Device implements AutoCloseable {
             if (table.byKey(p.settings().publicKey()) == null) {
                 removed++; // gone, not merely given a new tunnel
             }
-            p.tunnel().close();
+            p.close();
         }
         return new PeerUpdate(added, removed, changed, unchanged);
+    }
+
+    private Tunnel createTunnel(PeerSettings s, int index) {
+        return Tunnel.create(identity, s.publicKey().bytes(),
+                s.presharedKey() == null ? null : s.presharedKey().bytes(), s.persistentKeepalive(), index);
     }
 
     private static boolean sameTunnel(PeerSettings a, PeerSettings b) {
@@ -208,7 +204,7 @@ public final class Device implements AutoCloseable {
         }
         closeUdp();
         tun.close();
-        peers.all().forEach(p -> p.tunnel().close());
+        peers.all().forEach(Peer::close);
     }
 
     private void closeUdp() {

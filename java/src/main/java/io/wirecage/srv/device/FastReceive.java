@@ -118,7 +118,12 @@ final class FastReceive implements Runnable {
         if (pos + Math.max(len, Tunnel.MIN_DST_CAPACITY) > tun.capacity() || count == tun.maxEntries()) {
             flush();
         }
-        long r = peer.tunnel().decapsulate(hi, lo, family, rx, o, len, tun, pos);
+        Tunnel tunnel = peer.tunnel();
+        if (tunnel == null) {
+            counters.droppedUnknownIndex.incrementAndGet(); // the peer is idle: a stale session's packet
+            return;
+        }
+        long r = tunnel.decapsulate(hi, lo, family, rx, o, len, tun, pos);
         int code = TunnelResult.code(r);
         int n = TunnelResult.length(r);
         switch (code) {

@@ -96,18 +96,19 @@ final class FastSend implements Runnable {
                 || count == out.maxEntries()) {
             flush();
         }
-        long r = peer.tunnel().encapsulate(in, off, len, out, pos);
+        if (peer.endpointRecord() == null) {
+            // The peer never reached us: without an address the server cannot even start a handshake.
+            peer.droppedNoEndpoint.incrementAndGet();
+            counters.droppedNoEndpoint.incrementAndGet();
+            return;
+        }
+        long r = peer.activeTunnel().encapsulate(in, off, len, out, pos);
         int code = TunnelResult.code(r);
         if (code == DONE || (code == WRITE_TO_NETWORK && outData.get(pos) == HANDSHAKE_INITIATION)) {
             peer.mayHaveQueued = true; // no session: boringtun kept the packet for later
         }
         if (code == WRITE_TO_NETWORK) {
-            Peer.Endpoint to = peer.endpointRecord();
-            if (to == null) {
-                peer.droppedNoEndpoint.incrementAndGet();
-                counters.droppedNoEndpoint.incrementAndGet();
-                return;
-            }
+            Peer.Endpoint to = peer.endpointRecord(); // set once, never unset: checked above
             int n = TunnelResult.length(r);
             out.set(count++, pos, n, to.family(), to.port(), to.hi(), to.lo());
             pos = Batch.align(pos + n);

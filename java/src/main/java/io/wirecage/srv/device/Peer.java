@@ -9,12 +9,31 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A peer at run time: its settings, its boringtun tunnel, where it was last heard from, and counters.
  * The tunnel is called from the UDP, TUN and timer threads; the bridge locks per tunnel, not globally.
+ *
+ * <p>The tunnel exists only while the peer is active: it is created on the peer's first handshake (or
+ * the first packet the server has for it) and dropped when boringtun reports the connection expired.
+ * A boringtun {@code Tunn} holds about 11 KB even with no session, so 10,000 configured but idle peers
+ * would otherwise cost over 100 MB.
  */
 public final class Peer {
     /** Replaced in place when only the allowed IPs change, so the session and counters stay. */
     private volatile PeerSettings settings;
     private final int index;
-    private final Tunnel tunnel;
+    private final TunnelFactory factory;
+    /** Null while the peer is idle; see {@link #activeTunnel()}. */
+    private volatile Tunnel tunnel;
+    private boolean removed;
+    // Totals of tunnels already dropped, so status counts survive idle periods.
+    private volatile long retiredTxBytes;
+    private volatile long retiredRxBytes;
+    /** Wall-clock time of the latest completed handshake, or 0. */
+    volatile long lastHandshakeMillis;
+
+    /** Creates a peer's boringtun tunnel when it becomes active. */
+    @FunctionalInterface
+    public interface TunnelFactory {
+        Tunnel create(PeerSettings settings, int index);
+    }
     /** Last authenticated source address (roaming): written by the UDP thread, read by the others. */
     private volatile Endpoint endpoint;
 
@@ -46,10 +65,10 @@ public final class Peer {
     final AtomicLong droppedNoEndpoint = new AtomicLong();
     final AtomicLong handshakes = new AtomicLong();
 
-    public Peer(PeerSettings settings, int index, Tunnel tunnel) {
+    public Peer(PeerSettings settings, int index, TunnelFactory factory) {
         this.settings = settings;
         this.index = index;
-        this.tunnel = tunnel;
+        this.factory = factory;
     }
 
     public PeerSettings settings() {
@@ -65,8 +84,77 @@ public final class Peer {
         return index;
     }
 
+    /** The tunnel if the peer is active, else null: data messages for an idle peer are stale. */
     public Tunnel tunnel() {
         return tunnel;
+    }
+
+    /**
+     * The tunnel, created on demand: for a handshake from the peer, or a packet for it.
+     * Throws IllegalStateException once the peer was removed (callers count the packet as dropped).
+     */
+    public Tunnel activeTunnel() {
+        Tunnel t = tunnel;
+        if (t != null) {
+            return t;
+        }
+        synchronized (this) {
+            if (removed) {
+                throw new IllegalStateException("peer was removed");
+            }
+            if (tunnel == null) {
+                tunnel = factory.create(settings, index);
+            }
+            return tunnel;
+        }
+    }
+
+    /**
+     * Drops an expired tunnel and returns it; the caller closes it a little later, after calls other
+     * threads may have in flight on it have finished.
+     */
+    synchronized Tunnel retireTunnel(long[] stats) {
+        Tunnel t = tunnel;
+        if (t != null) {
+            t.stats(stats);
+            retiredTxBytes += stats[Tunnel.STAT_TX_BYTES];
+            retiredRxBytes += stats[Tunnel.STAT_RX_BYTES];
+            tunnel = null;
+        }
+        return t;
+    }
+
+    /** Removal: closes the tunnel (zeroizing its keys) and refuses to create another. */
+    synchronized void close() {
+        removed = true;
+        if (tunnel != null) {
+            tunnel.close();
+            tunnel = null;
+        }
+    }
+
+    /**
+     * Fills {@code out} like {@link Tunnel#stats}, for an idle peer too: byte totals include dropped
+     * tunnels, and the latest handshake comes from the wall clock once the tunnel is gone.
+     */
+    public void stats(long[] out) {
+        Tunnel t = tunnel;
+        java.util.Arrays.fill(out, 0);
+        out[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE] = -1;
+        out[Tunnel.STAT_RTT_MILLIS] = -1;
+        if (t != null) {
+            try {
+                t.stats(out);
+            } catch (IllegalStateException e) {
+                // dropped meanwhile: fall through to the totals
+            }
+        }
+        out[Tunnel.STAT_TX_BYTES] += retiredTxBytes;
+        out[Tunnel.STAT_RX_BYTES] += retiredRxBytes;
+        long last = lastHandshakeMillis;
+        if (out[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE] < 0 && last > 0) {
+            out[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE] = System.currentTimeMillis() - last;
+        }
     }
 
     public InetSocketAddress endpoint() {

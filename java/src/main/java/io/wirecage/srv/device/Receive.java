@@ -10,6 +10,7 @@ import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V6;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -122,7 +123,13 @@ final class Receive implements Runnable {
     }
 
     private void decapsulate(Peer peer, InetSocketAddress from, int length, boolean initiation) {
-        long r = peer.tunnel().decapsulate(fromHi, fromLo, fromFamily, in, 0, length, out);
+        // Only a handshake initiation wakes an idle peer; anything else for it belongs to a dropped session.
+        Tunnel tunnel = initiation ? peer.activeTunnel() : peer.tunnel();
+        if (tunnel == null) {
+            counters.droppedUnknownIndex.incrementAndGet();
+            return;
+        }
+        long r = tunnel.decapsulate(fromHi, fromLo, fromFamily, in, 0, length, out);
         int code = TunnelResult.code(r);
         int len = TunnelResult.length(r);
         switch (code) {
@@ -144,6 +151,7 @@ final class Receive implements Runnable {
                 peer.mayHaveQueued = false;
                 drain(peer, from);
                 if (initiation) {
+                    peer.lastHandshakeMillis = System.currentTimeMillis();
                     peer.handshakes.incrementAndGet();
                     counters.handshakesCompleted.incrementAndGet();
                     log.info("handshake completed: peer {} from {}", peer.label(), format(from));
@@ -175,8 +183,9 @@ final class Receive implements Runnable {
 
     /** boringtun may have queued packets while the handshake ran: send them all now. */
     private void drain(Peer peer, InetSocketAddress to) {
-        for (int i = 0; i < MAX_DRAIN; i++) {
-            long r = peer.tunnel().drain(out);
+        Tunnel tunnel = peer.tunnel();
+        for (int i = 0; tunnel != null && i < MAX_DRAIN; i++) {
+            long r = tunnel.drain(out);
             if (TunnelResult.code(r) != WRITE_TO_NETWORK) {
                 return;
             }

@@ -62,19 +62,19 @@ final class Send implements Runnable {
             counters.droppedNoRoute.incrementAndGet();
             return;
         }
-        long r = peer.tunnel().encapsulate(in, 0, length, out);
+        if (peer.endpointRecord() == null) {
+            // The peer never reached us: without an address the server cannot even start a handshake.
+            peer.droppedNoEndpoint.incrementAndGet();
+            counters.droppedNoEndpoint.incrementAndGet();
+            return;
+        }
+        long r = peer.activeTunnel().encapsulate(in, 0, length, out);
         int code = TunnelResult.code(r);
         if (code == DONE || (code == WRITE_TO_NETWORK && out.get(0) == HANDSHAKE_INITIATION)) {
             peer.mayHaveQueued = true; // no session: boringtun kept the packet for later
         }
         if (code == WRITE_TO_NETWORK) {
-            InetSocketAddress to = peer.endpoint();
-            if (to == null) {
-                // The peer never reached us; the server cannot start a handshake without an address.
-                peer.droppedNoEndpoint.incrementAndGet();
-                counters.droppedNoEndpoint.incrementAndGet();
-                return;
-            }
+            InetSocketAddress to = peer.endpoint(); // set once, never unset: checked above
             out.limit(TunnelResult.length(r)).position(0);
             try {
                 device.udp().send(out, to);

@@ -29,7 +29,7 @@ public final class Status {
     }
 
     private static void renderPeer(StringBuilder sb, Peer p, long[] stats) {
-        p.tunnel().stats(stats);
+        p.stats(stats);
         InetSocketAddress ep = p.endpoint();
         sb.append("peer=").append(p.settings().publicKey().base64()).append('\n');
         if (p.settings().name() != null) {

@@ -8,6 +8,7 @@ import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
+import io.wirecage.srv.nativebridge.Tunnel;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,11 @@ class PeerUpdateTest {
         Peer p1 = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.2"));
         Peer p2 = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.3"));
         Peer p3 = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.4"));
+        assertThat(p1.tunnel()).as("idle peers have no tunnel yet").isNull();
+        Tunnel t1 = p1.activeTunnel(); // as a handshake would
+        Tunnel t2 = p2.activeTunnel();
+        Tunnel t3 = p3.activeTunnel();
+        assertThat(p1.activeTunnel()).isSameAs(t1);
 
         // p1 unchanged, p2 moves address (same tunnel), p3 gets a keepalive (new tunnel), p4 is new
         u = device.updatePeers(List.of(peer(1, "10.0.0.2/32", null, 0), peer(2, "10.0.0.9/32", null, 0),
@@ -49,15 +55,36 @@ class PeerUpdateTest {
         Peer p3b = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.4"));
         assertThat(p3b).isNotSameAs(p3);
         ByteBuffer buf = ByteBuffer.allocateDirect(256);
-        assertThatThrownBy(() -> p3.tunnel().updateTimers(buf)).isInstanceOf(IllegalStateException.class);
-        p3b.tunnel().updateTimers(buf); // the new tunnel works
+        assertThat(p1.tunnel()).isSameAs(t1);
+        assertThat(p2.tunnel()).isSameAs(t2);
+        assertThatThrownBy(() -> t3.updateTimers(buf)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(p3::activeTunnel).isInstanceOf(IllegalStateException.class);
+        p3b.activeTunnel().updateTimers(buf); // the new peer gets a working tunnel
 
         // removing p1 closes its tunnel; its index is free for the next new peer
         u = device.updatePeers(List.of(peer(2, "10.0.0.9/32", null, 0), peer(3, "10.0.0.4/32", null, 25),
                 peer(4, "10.0.0.5/32", null, 0), peer(5, "10.0.0.6/32", null, 0)));
         assertThat(u).isEqualTo(new Device.PeerUpdate(1, 1, 0, 3));
-        assertThatThrownBy(() -> p1.tunnel().updateTimers(buf)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> t1.updateTimers(buf)).isInstanceOf(IllegalStateException.class);
+        assertThat(p1.tunnel()).isNull();
         assertThat(device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.6")).index()).isEqualTo(p1.index());
+    }
+
+    @Test
+    void anExpiredTunnelIsDroppedAndItsTotalsKept() {
+        device.updatePeers(List.of(peer(1, "10.0.0.2/32", null, 0)));
+        Peer p = device.peers().all().get(0);
+        long[] stats = new long[Tunnel.STATS_LENGTH];
+        p.stats(stats);
+        assertThat(stats[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE]).isEqualTo(-1);
+        Tunnel t = p.activeTunnel();
+        assertThat(p.retireTunnel(stats)).isSameAs(t);
+        assertThat(p.tunnel()).isNull();
+        assertThat(p.activeTunnel()).isNotSameAs(t); // comes back on demand
+        p.lastHandshakeMillis = System.currentTimeMillis() - 5000;
+        p.retireTunnel(stats);
+        p.stats(stats);
+        assertThat(stats[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE]).isBetween(5000L, 60_000L);
     }
 
     @Test
