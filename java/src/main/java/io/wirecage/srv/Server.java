@@ -107,6 +107,7 @@ public final class Server implements AutoCloseable {
                 });
         undo.push(control);
 
+        MemoryRelease.afterStartup();
         device.start();
         log.info("data path: {}", device.ioDescription());
         log.info("wirecagesrv {} listening on {} (UDP), TUN {} {}/{} mtu {}, NAT out {}, {} peer(s), public key {}",
