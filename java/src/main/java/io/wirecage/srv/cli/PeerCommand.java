@@ -182,7 +182,11 @@ final class PeerCommand {
                 out.print(Qr.terminal(Qr.encode(conf)));
             }
             if (qrPng != null) {
-                Qr.png(Qr.encode(conf), qrPng, 8);
+                try {
+                    QrPng.write(Qr.encode(conf), qrPng, 8);
+                } catch (NoClassDefFoundError e) {
+                    throw new IllegalStateException("--qr-png needs the java.desktop module, which this Java runtime lacks (use --qr)");
+                }
                 err.println("wirecagesrv: wrote QR code to " + qrPng);
             }
             out.flush();

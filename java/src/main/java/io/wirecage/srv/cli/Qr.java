@@ -5,11 +5,7 @@ import com.google.zxing.WriterException;
 import com.google.zxing.common.BitMatrix;
 import com.google.zxing.qrcode.QRCodeWriter;
 import com.google.zxing.qrcode.decoder.ErrorCorrectionLevel;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Map;
-import javax.imageio.ImageIO;
 
 /** QR codes of client configs, for the WireGuard mobile apps: in the terminal, or as a PNG file. */
 final class Qr {
@@ -41,23 +37,5 @@ final class Qr {
             sb.append("\u001b[0m\n");
         }
         return sb.toString();
-    }
-
-    static void png(BitMatrix m, Path file, int scale) throws IOException {
-        BufferedImage img = new BufferedImage(m.getWidth() * scale, m.getHeight() * scale, BufferedImage.TYPE_BYTE_BINARY);
-        for (int y = 0; y < img.getHeight(); y++) {
-            for (int x = 0; x < img.getWidth(); x++) {
-                img.setRGB(x, y, m.get(x / scale, y / scale) ? 0x000000 : 0xffffff);
-            }
-        }
-        // The picture holds a private key: create it owner-only before writing a byte.
-        java.nio.file.Files.deleteIfExists(file);
-        java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        try (var out = java.nio.file.Files.newOutputStream(file)) {
-            if (!ImageIO.write(img, "png", out)) {
-                throw new IOException("no PNG writer available");
-            }
-        }
     }
 }

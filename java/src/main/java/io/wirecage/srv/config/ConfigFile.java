@@ -51,6 +51,9 @@ public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers)
             toml = TOML.readTree(text);
         } catch (JacksonException e) {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+            if (line > 1 && e.getLocation().getColumnNr() <= 1) {
+                line--; // the lexer has already read the newline that ends the offending line
+            }
             throw new ConfigException(file, Math.max(line, 0), "TOML syntax: " + e.getOriginalMessage());
         }
         if (toml == null || !toml.isObject()) {

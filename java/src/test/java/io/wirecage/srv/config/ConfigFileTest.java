@@ -75,6 +75,8 @@ class ConfigFileTest {
                 .hasMessageContaining(":6: [server] mtu must be an integer");
         assertThatThrownBy(() -> parse(GOOD.replace("enabled = false", "enabled = \"no\"")))
                 .hasMessageContaining(":20: [[peer]] enabled must be true or false");
+        assertThatThrownBy(() -> parse("[server]\nmtu = 1\n\n[[peer]\nname = \"x\"\n"))
+                .hasMessageStartingWith("/etc/wirecagesrv/server.toml:4: TOML syntax");
         assertThatThrownBy(() -> parse("[server\n"))
                 .hasMessageStartingWith("/etc/wirecagesrv/server.toml:1: TOML syntax");
         assertThatThrownBy(() -> parse("[[peer]]\npublic_key = \"" + K1 + "\"\n"))
