@@ -35,7 +35,8 @@ public final class ConfigEditor {
     public static <T> T locked(Path file, Edit<T> edit) throws IOException {
         Path lock = file.resolveSibling(file.getFileName() + ".lock");
         synchronized (JVM_LOCK) {
-            try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try (FileChannel ch = FileChannel.open(lock, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                  FileLock ignored = ch.lock()) {
                 return edit.apply(ConfigFile.load(file));
             }
