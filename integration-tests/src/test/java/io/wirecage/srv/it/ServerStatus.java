@@ -60,4 +60,8 @@ public record ServerStatus(Map<String, String> device, Map<String, Map<String, S
     public long peerLong(String publicKey, String field) {
         return Long.parseLong(peerField(publicKey, field));
     }
+
+    public String endpoint(String publicKey) {
+        return peerField(publicKey, "endpoint");
+    }
 }

@@ -1,5 +1,6 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -41,7 +42,7 @@ final class Checks {
         assertThat(dl.ok()).as("10 MB download:\n%s", dl.describe()).isTrue();
         assertThat(WgClient.sha256Of(dl)).as("sha256 of the downloaded file").isEqualTo(target.bigSha256);
 
-        Status st = server.status();
+        ServerStatus st = server.status();
         long rx = st.peerLong(client.key.publicKey(), "rx_bytes");
         long tx = st.peerLong(client.key.publicKey(), "tx_bytes");
         System.out.printf("[ct] %s via %s: ping ok (%s), GET ok (target saw %s), %d bytes in %d ms (%.0f Mbit/s), sha256 ok; "

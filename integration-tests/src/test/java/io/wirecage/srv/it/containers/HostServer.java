@@ -1,5 +1,6 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -120,12 +121,12 @@ final class HostServer implements VpnServer, AutoCloseable {
     }
 
     @Override
-    public Status status() {
+    public ServerStatus status() {
         Result r = run(java(), "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "status", "--tun-name", tun);
         if (!r.ok()) {
             throw new AssertionError("status failed: " + r.describe() + "\nserver log:\n" + ServerContainer.tail(logs(), 30));
         }
-        return Status.parse(r.out());
+        return ServerStatus.parse(r.out());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
@@ -56,7 +57,7 @@ class RoamingClientTest {
         String peer = client.key.publicKey();
         assertThat(client.get(target.url("index.html?before-roaming"), 10).ok()).as("GET before roaming").isTrue();
         String first = client.endpointSeenFrom(client.node.ip("lan"));
-        Status s0 = server.awaitEndpoint(peer, first, 10);
+        ServerStatus s0 = server.awaitEndpoint(peer, first, 10);
         assertThat(s0.endpoint(peer)).as("endpoint before roaming").isEqualTo(first);
         long handshakes0 = s0.peerLong(peer, "handshakes");
 
@@ -69,7 +70,7 @@ class RoamingClientTest {
         assertThat(download).as("the download must still run when the port changes").isNotDone();
         client.node.exec(10, "wg", "set", WgClient.IFACE, "listen-port", "" + NEW_PORT).check();
         String second = client.node.ip("lan") + ":" + NEW_PORT;
-        Status s1 = server.awaitEndpoint(peer, second, 15);
+        ServerStatus s1 = server.awaitEndpoint(peer, second, 15);
         System.out.printf("[ct] roaming 1 (port): client %s -> %s; server endpoint=%s after %.1f s%n", first, second,
                 s1.endpoint(peer), (System.nanoTime() - t0) / 1e9);
         assertThat(s1.endpoint(peer)).as("server's endpoint for the client after the port change").isEqualTo(second);
@@ -84,7 +85,7 @@ class RoamingClientTest {
         client.node.exec(10, "ip", "route", "replace", server.node.ip("lan") + "/32", "via", server.node.ip("lan2"), "dev", lan2If).check();
         client.node.disconnect(lab.net("lan"));
         String third = client.node.ip("lan2") + ":" + NEW_PORT;
-        Status s2 = server.awaitEndpoint(peer, third, 15);
+        ServerStatus s2 = server.awaitEndpoint(peer, third, 15);
         System.out.printf("[ct] roaming 2 (address): client %s -> %s (left lan); server endpoint=%s after %.1f s%n", second, third,
                 s2.endpoint(peer), (System.nanoTime() - t0) / 1e9);
         assertThat(s2.endpoint(peer)).as("server's endpoint for the client after the address change").isEqualTo(third);
@@ -99,7 +100,7 @@ class RoamingClientTest {
         Result get = client.get(target.url("index.html?after-roaming"), 10);
         assertThat(get.ok()).as("GET after roaming:\n%s", get.describe()).isTrue();
         assertThat(client.ping(target.ip).ok()).as("ping after roaming").isTrue();
-        Status s3 = server.status();
+        ServerStatus s3 = server.status();
         assertThat(s3.endpoint(peer)).as("endpoint at the end").isEqualTo(third);
         System.out.printf("[ct] roaming done: server handshakes for the peer %d -> %d (roaming needs none), endpoint %s%n",
                 handshakes0, s3.peerLong(peer, "handshakes"), s3.endpoint(peer));

@@ -1,5 +1,6 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
 import com.github.dockerjava.api.DockerClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,13 +100,13 @@ final class ServerContainer implements VpnServer {
     }
 
     @Override
-    public Status status() {
+    public ServerStatus status() {
         Result r = node.exec(30, "java", "--enable-native-access=ALL-UNNAMED", "-jar", ContainerEnv.SERVER_JAR_IN_IMAGE,
                 "status", "--tun-name", TUN);
         if (!r.ok()) {
             throw new AssertionError("status failed: " + r.describe() + "\nserver log:\n" + tail(logs(), 30));
         }
-        return Status.parse(r.out());
+        return ServerStatus.parse(r.out());
     }
 
     @Override

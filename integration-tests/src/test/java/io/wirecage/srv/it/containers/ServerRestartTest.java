@@ -1,5 +1,6 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -99,7 +100,7 @@ class ServerRestartTest {
             assertThat(target.requestSources("after-restart=" + c.node.name)).as("%s's GETs the target saw after the restart",
                     c.node.name).isNotEmpty();
         }
-        Status st = server.status();
+        ServerStatus st = server.status();
         for (WgClient c : clients) {
             assertThat(st.peerLong(c.key.publicKey(), "handshakes")).as("%s's handshakes with the restarted server", c.node.name)
                     .isGreaterThanOrEqualTo(1);

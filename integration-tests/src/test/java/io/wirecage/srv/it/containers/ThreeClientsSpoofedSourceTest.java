@@ -1,5 +1,6 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -81,7 +82,7 @@ class ThreeClientsSpoofedSourceTest {
         }
         target.countEchoRequests(SPOOF_SIZE + 28);
         spoofer.node.exec(10, "ip", "addr", "add", victim.tunnelIp + "/32", "dev", WgClient.IFACE).check();
-        Status before = server.status();
+        ServerStatus before = server.status();
 
         ExecutorService pool = Executors.newFixedThreadPool(7);
         try {
@@ -113,7 +114,7 @@ class ThreeClientsSpoofedSourceTest {
                 assertThat(got).as("client%d's ping replies (of %d) next to the downloads:\n%s", i, PINGS, ping.describe())
                         .isGreaterThanOrEqualTo(PINGS - 2);
             }
-            Status after = server.status();
+            ServerStatus after = server.status();
             long deviceDrops = after.counter("dropped_source_not_allowed") - before.counter("dropped_source_not_allowed");
             System.out.printf("[ct] spoofed ping from client3 as %s: %s; server counter.dropped_source_not_allowed +%d, "
                             + "client3's +%d; target saw %d spoofed echo requests, honest ones %d/%d/%d (replies %s); "
@@ -158,7 +159,7 @@ class ThreeClientsSpoofedSourceTest {
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
-    static Map<String, String> counters(Status s) {
+    static Map<String, String> counters(ServerStatus s) {
         Map<String, String> c = new LinkedHashMap<>();
         s.device().forEach((k, v) -> {
             if (k.startsWith("counter.") && !v.equals("0")) {
@@ -168,7 +169,7 @@ class ThreeClientsSpoofedSourceTest {
         return c;
     }
 
-    static long dropsOf(Status s, WgClient c) {
+    static long dropsOf(ServerStatus s, WgClient c) {
         return s.peerLong(c.key.publicKey(), "dropped_source_not_allowed");
     }
 }

@@ -1,5 +1,6 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
@@ -64,7 +65,7 @@ class UnknownKeyClientTest {
 
         long toServer = udpCount(server.node.exec(10, "iptables", "-L", "INPUT", "-v", "-n", "-x").check().out(), u);
         long fromServer = udpCount(server.node.exec(10, "iptables", "-L", "OUTPUT", "-v", "-n", "-x").check().out(), u);
-        Status st = server.status();
+        ServerStatus st = server.status();
         long after = st.counter("dropped_unknown_peer");
         System.out.printf("[ct] unknown client (%s): %d UDP packets to the server, %d from it; counter.dropped_unknown_peer +%d; "
                         + "client's wg show:%n%s%n", unknown.implementation(), toServer, fromServer, after - before, unknown.show().strip());

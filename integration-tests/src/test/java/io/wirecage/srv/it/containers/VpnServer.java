@@ -1,5 +1,7 @@
 package io.wirecage.srv.it.containers;
 
+import io.wirecage.srv.it.ServerStatus;
+
 /** The server under test: the image in a container ({@link ServerContainer}) or the jar on the host ({@link HostServer}). */
 interface VpnServer {
 
@@ -9,7 +11,7 @@ interface VpnServer {
     String publicKey();
 
     /** {@code wirecagesrv status} of the running server. */
-    Status status();
+    ServerStatus status();
 
     /** Everything the server printed so far. */
     String logs();
@@ -20,9 +22,9 @@ interface VpnServer {
     }
 
     /** Polls the status until PEER's endpoint is EXPECTED; returns the last status. */
-    default Status awaitEndpoint(String peer, String expected, int seconds) {
+    default ServerStatus awaitEndpoint(String peer, String expected, int seconds) {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        Status s = status();
+        ServerStatus s = status();
         while (!expected.equals(s.endpoint(peer)) && System.nanoTime() < deadline) {
             Lab.sleep(300);
             s = status();
