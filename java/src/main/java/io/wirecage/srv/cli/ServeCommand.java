@@ -8,6 +8,7 @@ import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.config.ServerSettings;
+import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.router.ProcessCommandRunner;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -246,8 +247,7 @@ public final class ServeCommand implements Callable<Integer> {
             } else if (host.startsWith("[") && host.endsWith("]")) {
                 addr = InetAddress.getByName(host.substring(1, host.length() - 1)); // a literal: no DNS lookup
             } else {
-                int a = Ipv4Prefix.parseAddress(host);
-                addr = InetAddress.getByAddress(new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
+                addr = SourceAddress.toInetAddress(SourceAddress.IPV4, 0, SourceAddress.ipv4(Ipv4Prefix.parseAddress(host)));
             }
             return new InetSocketAddress(addr, port);
         } catch (UnknownHostException | IllegalArgumentException e) {

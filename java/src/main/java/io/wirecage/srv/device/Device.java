@@ -6,6 +6,9 @@ import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.tun.LinuxTun;
 import io.wirecage.srv.config.Base64Key;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -170,6 +173,18 @@ public final class Device implements AutoCloseable {
         return udp;
     }
 
+    /** Sends buf[0, length) to one peer address; a failure loses this datagram only, and is counted. */
+    boolean send(ByteBuffer buf, int length, InetSocketAddress to) {
+        buf.limit(length).position(0);
+        try {
+            udp.send(buf, to);
+            return true;
+        } catch (IOException e) {
+            counters.droppedSendFailed.incrementAndGet();
+            return false;
+        }
+    }
+
     LinuxTun tun() {
         return tun;
     }
@@ -210,7 +225,7 @@ public final class Device implements AutoCloseable {
     private void closeUdp() {
         try {
             udp.close();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // closing a datagram socket has nothing to flush; the error is not actionable
         }
     }

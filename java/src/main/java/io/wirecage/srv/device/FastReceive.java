@@ -23,8 +23,6 @@ import org.slf4j.LoggerFactory;
  */
 final class FastReceive implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(FastReceive.class);
-    private static final int DATA_MESSAGE = 0x04000000;
-    private static final int DATA_HEADER = 16;
     private static final int POLL_MILLIS = 200;
     /** With GRO one message holds up to ~45 datagrams: fewer messages keep batches (and latency) small. */
     private static final int MESSAGES_WITH_GRO = 8;
@@ -105,7 +103,7 @@ final class FastReceive implements Runnable {
     }
 
     private void datagram(int o, int len, int family, int port, long hi, long lo) {
-        if (len < DATA_HEADER || rxData.getInt(o) != DATA_MESSAGE) {
+        if (len < Receive.DATA_HEADER || rxData.getInt(o) != Receive.DATA_MESSAGE) {
             controlMessage(o, len, family, port, hi, lo);
             return;
         }

@@ -183,21 +183,7 @@ public final class Peer {
     }
 
     static InetSocketAddress socketAddress(int family, int port, long hi, long lo) {
-        byte[] b;
-        if (family == SourceAddress.IPV4) {
-            b = new byte[] {(byte) (lo >>> 24), (byte) (lo >>> 16), (byte) (lo >>> 8), (byte) lo};
-        } else {
-            b = new byte[16];
-            for (int i = 0; i < 8; i++) {
-                b[i] = (byte) (hi >>> (56 - 8 * i));
-                b[8 + i] = (byte) (lo >>> (56 - 8 * i));
-            }
-        }
-        try {
-            return new InetSocketAddress(java.net.InetAddress.getByAddress(b), port);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(e); // cannot happen for 4 or 16 bytes
-        }
+        return new InetSocketAddress(SourceAddress.toInetAddress(family, hi, lo), port);
     }
 
     public long rxPackets() {

@@ -10,11 +10,11 @@ import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V6;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
 final class Receive implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Receive.class);
     /** Type 4 (transport data) in the 4-byte little-endian message type, read big-endian. */
-    private static final int DATA_MESSAGE = 0x04000000;
-    private static final int DATA_HEADER = 16;
+    static final int DATA_MESSAGE = 0x04000000;
+    /** Type, receiver index and counter: the shortest data message (a keepalive is this plus 16). */
+    static final int DATA_HEADER = 16;
     private static final int MAX_DRAIN = 1024;
 
     private final Device device;
@@ -194,12 +195,7 @@ final class Receive implements Runnable {
     }
 
     private void send(int length, InetSocketAddress to) {
-        out.limit(length).position(0);
-        try {
-            device.udp().send(out, to);
-        } catch (IOException e) {
-            counters.droppedSendFailed.incrementAndGet();
-        }
+        device.send(out, length, to);
     }
 
     private void writeToTun(int length) {
@@ -218,18 +214,10 @@ final class Receive implements Runnable {
 
     private void encodeSource(InetSocketAddress from) {
         lastFrom = from;
-        byte[] a = from.getAddress().getAddress();
-        if (from.getAddress() instanceof Inet4Address) {
-            fromFamily = 4;
-            fromHi = 0;
-            fromLo = ((a[0] & 0xffL) << 24) | ((a[1] & 0xffL) << 16) | ((a[2] & 0xffL) << 8) | (a[3] & 0xffL);
-        } else if (from.getAddress() instanceof Inet6Address) {
-            fromFamily = 6;
-            fromHi = ByteBuffer.wrap(a, 0, 8).getLong();
-            fromLo = ByteBuffer.wrap(a, 8, 8).getLong();
-        } else {
-            fromFamily = 0;
-        }
+        InetAddress a = from.getAddress();
+        fromFamily = SourceAddress.family(a);
+        fromHi = SourceAddress.hi(a);
+        fromLo = SourceAddress.lo(a);
     }
 
     static String format(InetSocketAddress a) {

@@ -75,12 +75,8 @@ final class Send implements Runnable {
         }
         if (code == WRITE_TO_NETWORK) {
             InetSocketAddress to = peer.endpoint(); // set once, never unset: checked above
-            out.limit(TunnelResult.length(r)).position(0);
-            try {
-                device.udp().send(out, to);
+            if (device.send(out, TunnelResult.length(r), to)) {
                 peer.txPackets.incrementAndGet();
-            } catch (IOException e) {
-                counters.droppedSendFailed.incrementAndGet();
             }
         } else if (code != DONE) {
             counters.tunnelError(code);

@@ -4,7 +4,6 @@ import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
 
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
@@ -82,12 +81,7 @@ final class Timers implements Runnable {
             if (to == null) {
                 continue;
             }
-            out.limit(TunnelResult.length(r)).position(0);
-            try {
-                device.udp().send(out, to);
-            } catch (IOException e) {
-                device.counters().droppedSendFailed.incrementAndGet();
-            }
+            device.send(out, TunnelResult.length(r), to);
         }
     }
 

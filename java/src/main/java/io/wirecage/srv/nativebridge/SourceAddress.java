@@ -39,6 +39,27 @@ public final class SourceAddress {
         return address & 0xFFFFFFFFL;
     }
 
+    /** The inverse of family/hi/lo: the InetAddress a (family, hi, lo) triple stands for. */
+    public static InetAddress toInetAddress(int family, long hi, long lo) {
+        byte[] b;
+        if (family == IPV4) {
+            b = new byte[] {(byte) (lo >>> 24), (byte) (lo >>> 16), (byte) (lo >>> 8), (byte) lo};
+        } else if (family == IPV6) {
+            b = new byte[16];
+            for (int i = 0; i < 8; i++) {
+                b[i] = (byte) (hi >>> (56 - 8 * i));
+                b[8 + i] = (byte) (lo >>> (56 - 8 * i));
+            }
+        } else {
+            throw new IllegalArgumentException("no address for family " + family);
+        }
+        try {
+            return InetAddress.getByAddress(b);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(e); // cannot happen for 4 or 16 bytes
+        }
+    }
+
     private static int readInt(byte[] b) {
         return (b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF);
     }
