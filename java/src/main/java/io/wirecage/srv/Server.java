@@ -1,6 +1,11 @@
 package io.wirecage.srv;
 
+import io.wirecage.srv.api.ApiServer;
+import io.wirecage.srv.api.Registrar;
+import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.PortForward;
+import io.wirecage.srv.device.Peer;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.conn.UdpBind;
 import io.wirecage.srv.device.Device;
@@ -17,6 +22,9 @@ import io.wirecage.srv.router.IpForwarding;
 import io.wirecage.srv.router.Privileges;
 import io.wirecage.srv.tun.LinuxTun;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Base64;
@@ -42,6 +50,8 @@ public final class Server implements AutoCloseable {
     }
 
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
+    private Firewall firewall;
+    private ApiServer api;
     private final SettingsSource source;
     private volatile ServerSettings settings;
     private Device device;
@@ -52,12 +62,19 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir) throws IOException {
-        return start(s, source, runner, stateDir, true);
+        return start(s, source, runner, stateDir, true, null);
     }
 
-    /** @param batched the batched data path (recvmmsg/sendmmsg, GSO/GRO, TUN offloads); false = one syscall per packet */
+    /**
+     * @param batched the batched data path (recvmmsg/sendmmsg, GSO/GRO, TUN offloads); false = one syscall per packet
+     * @param configFile the config file the settings come from (the registration API writes peers there), or null
+     */
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir,
-            boolean batched) throws IOException {
+            boolean batched, Path configFile) throws IOException {
+        if (s.api() != null && configFile == null) {
+            throw new IllegalArgumentException("the registration API keeps its clients in the config file: "
+                    + "run with --config (or the state directory's file), not with flags only");
+        }
         Privileges.requireNetAdmin();
         NativeLibrary.ensureAvailable();
         String outbound = s.outboundInterface() != null ? s.outboundInterface()
@@ -68,7 +85,7 @@ public final class Server implements AutoCloseable {
 
         Server server = new Server(s, source);
         try {
-            server.bringUp(s, firewall, outbound, stateDir, batched);
+            server.bringUp(s, firewall, outbound, stateDir, batched, configFile);
             return server;
         } catch (IOException | RuntimeException e) {
             server.close();
@@ -76,8 +93,8 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, boolean batched)
-            throws IOException {
+    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, boolean batched,
+            Path configFile) throws IOException {
         byte[] privateKey = s.privateKey().bytes();
         String publicKey = Base64.getEncoder().encodeToString(Keys.publicKey(privateKey));
         Identity identity = Identity.create(privateKey, HANDSHAKE_RATE_LIMIT);
@@ -97,6 +114,8 @@ public final class Server implements AutoCloseable {
         forwarding.enable();
         undo.push(firewall::removeAll);
         firewall.install();
+        this.firewall = firewall;
+        applyForwards(s);
 
         ControlSocket control = ControlSocket.open(ControlSocket.pathFor(stateDir, s.tunName()),
                 command -> switch (command) {
@@ -110,6 +129,16 @@ public final class Server implements AutoCloseable {
         MemoryRelease.afterStartup();
         device.start();
         log.info("data path: {}", device.ioDescription());
+        if (s.api() != null) {
+            Registrar registrar = new Registrar(configFile, Base64Key.parse(publicKey), s, new LiveServer(), Server::portInUse,
+                    System::nanoTime);
+            api = ApiServer.start(s.api(), registrar);
+            undo.push(api);
+            log.info("registration API on {} (server_endpoint {}, at most {} new peers per minute)", api.url(),
+                    s.api().endpoint(), s.api().newPeersPerMinute());
+        } else {
+            log.info("registration API off: no auth token ([api] auth_token or auth_token_file, --auth-token, AUTH_TOKEN)");
+        }
         log.info("wirecagesrv {} listening on {} (UDP), TUN {} {}/{} mtu {}, NAT out {}, {} peer(s), public key {}",
                 Version.get(), udp.localAddress().getAddress().getHostAddress() + ":" + udp.localAddress().getPort(),
                 s.tunName(), Ipv4Prefix.format(s.serverAddress()), s.subnet().length(), s.mtu(), outbound,
@@ -132,8 +161,9 @@ public final class Server implements AutoCloseable {
         ServerSettings current = settings;
         if (!next.listen().equals(current.listen()) || !next.subnet().equals(current.subnet()) || next.mtu() != current.mtu()
                 || !next.tunName().equals(current.tunName()) || !next.privateKey().equals(current.privateKey())
-                || !java.util.Objects.equals(next.outboundInterface(), current.outboundInterface())) {
-            log.warn("reload: changes to the [server] settings take effect only after a restart; applying peer changes");
+                || !java.util.Objects.equals(next.outboundInterface(), current.outboundInterface())
+                || !java.util.Objects.equals(next.api(), current.api())) {
+            log.warn("reload: changes to the [server] and [api] settings take effect only after a restart; applying peer changes");
         }
         Device.PeerUpdate u;
         try {
@@ -142,13 +172,75 @@ public final class Server implements AutoCloseable {
             log.error("reload failed, keeping the running configuration: {}", e.getMessage());
             return "error=" + e.getMessage() + "\n";
         }
-        settings = new ServerSettings(current.privateKey(), current.listen(), current.subnet(), next.peers(),
-                current.outboundInterface(), current.mtu(), current.tunName());
+        ServerSettings applied;
+        try {
+            applied = current.withPeers(next.peers(), next.forwards());
+            applyForwards(applied);
+        } catch (IOException | RuntimeException e) {
+            log.error("reload: port forwards not applied: {}", e.getMessage());
+            return "error=port forwards: " + e.getMessage() + "\n";
+        } finally {
+            if (api != null) {
+                api.reloadTls();
+            }
+        }
+        settings = applied;
         long micros = (System.nanoTime() - start) / 1000;
         log.info("reloaded: {} peer(s): {} added, {} removed, {} changed, {} unchanged, in {} ms",
                 next.peers().size(), u.added(), u.removed(), u.changed(), u.unchanged(), String.format("%.1f", micros / 1000.0));
         return "ok=1\npeers=" + next.peers().size() + "\nadded=" + u.added() + "\nremoved=" + u.removed()
                 + "\nchanged=" + u.changed() + "\nunchanged=" + u.unchanged() + "\nmicros=" + micros + "\n";
+    }
+
+    /** Installs exactly the forwards of these settings (their peers are enabled: the settings validated that). */
+    private void applyForwards(ServerSettings s) throws IOException {
+        List<Firewall.Forward> wanted = new ArrayList<>();
+        for (PortForward f : s.forwards()) {
+            wanted.add(new Firewall.Forward(f.protocol(), f.publicPort(), s.forwardTarget(f), f.targetPort()));
+        }
+        String changes = firewall.applyForwards(wanted);
+        if (!changes.isEmpty()) {
+            log.info("port forwards: {}", changes);
+        }
+    }
+
+    /** True when a local socket already listens on this port (so a forward would shadow it from outside). */
+    public static boolean portInUse(String protocol, int port) {
+        try {
+            if (PortForward.TCP.equals(protocol)) {
+                try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+                    probe.bind(new InetSocketAddress(port));
+                }
+            } else {
+                try (java.net.DatagramSocket probe = new java.net.DatagramSocket(null)) {
+                    probe.bind(new InetSocketAddress(port));
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** The running server as the registration API sees it. */
+    private final class LiveServer implements Registrar.Live {
+        @Override
+        public Ipv4Prefix runningAddress(Base64Key key) {
+            Peer p = device.peers().byKey(key);
+            return p == null ? null : p.settings().allowedIps().get(0);
+        }
+
+        @Override
+        public List<Ipv4Prefix> runningAddresses() {
+            List<Ipv4Prefix> out = new ArrayList<>();
+            device.peers().all().forEach(p -> out.addAll(p.settings().allowedIps()));
+            return out;
+        }
+
+        @Override
+        public String apply() {
+            return reload();
+        }
     }
 
     public Device device() {

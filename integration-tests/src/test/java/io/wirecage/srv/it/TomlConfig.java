@@ -87,6 +87,7 @@ public final class TomlConfig {
     private String endpoint;
     private final List<Peer> peers = new ArrayList<>();
     private final List<Integer> peerLines = new ArrayList<>();
+    private String extra = "";
 
     private TomlConfig(Topology topology, WgKeys.KeyPair serverKey, String fileName) {
         this.topology = topology;
@@ -122,6 +123,12 @@ public final class TomlConfig {
 
     public TomlConfig endpoint(String v) {
         endpoint = v;
+        return this;
+    }
+
+    /** TOML text placed after [server] and before the peers, e.g. an [api] table. */
+    public TomlConfig extra(String toml) {
+        extra = toml;
         return this;
     }
 
@@ -163,6 +170,10 @@ public final class TomlConfig {
         }
         if (endpoint != null) {
             lines.add("endpoint = " + quote(endpoint));
+        }
+        if (!extra.isEmpty()) {
+            lines.add("");
+            lines.addAll(List.of(extra.stripTrailing().split("\n")));
         }
         for (Peer p : list) {
             lines.add("");

@@ -11,12 +11,8 @@ import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.config.WgQuickFile;
 import io.wirecage.srv.ipc.ControlSocket;
 import io.wirecage.srv.nativebridge.Keys;
-import io.wirecage.srv.router.DefaultRoute;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,58 +34,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "peer", description = "Add, remove, enable, disable or list peers in the config file.",
         subcommands = {PeerCommand.Add.class, PeerCommand.Remove.class, PeerCommand.Enable.class,
                 PeerCommand.Disable.class, PeerCommand.ListPeers.class})
-final class PeerCommand {
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "Config file (default: /var/lib/wirecagesrv/wirecagesrv.toml).")
-    Path config;
-
-    @Spec
-    CommandSpec spec;
-
-    Path configFile() {
-        Path f = config != null ? config : StateDir.config(Path.of(StateDir.DEFAULT));
-        if (!Files.exists(f)) {
-            throw new IllegalArgumentException(f + ": no such config file (start the server once to create it, or pass --config)");
-        }
-        return f;
-    }
-
-    @Option(names = "--tun-name", paramLabel = "NAME", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "The running server to notify (default: the one running this config file).")
-    String tunName;
-
-    /**
-     * Asks the server(s) running this config to reload; says on stderr what happened. A server is found
-     * by --tun-name, by the record a server keeps of its config file, or by the file's tun_name.
-     */
-    void notifyServer(Path file, ConfigFile cfg, PrintWriter err) {
-        java.util.Set<String> tuns = new java.util.LinkedHashSet<>();
-        if (tunName != null) {
-            tuns.add(tunName);
-        } else {
-            tuns.addAll(RunningConfigs.tunsUsing(Server.RUN_DIR, file));
-            tuns.add(cfg.server().tunName() != null ? cfg.server().tunName() : ServerSettings.DEFAULT_TUN);
-        }
-        boolean reached = false;
-        for (String tun : tuns) {
-            Path socket = ControlSocket.pathFor(Server.RUN_DIR, tun);
-            if (!Files.exists(socket)) {
-                continue;
-            }
-            try {
-                String answer = ControlSocket.request(socket, "reload");
-                err.println(answer.startsWith("ok") ? "wirecagesrv: applied to the running server (" + tun + ")"
-                        : "wirecagesrv: the running server (" + tun + ") refused the change: " + answer.strip());
-                reached = true;
-            } catch (IOException e) {
-                // a stale socket of a crashed server: try the next candidate
-            }
-        }
-        if (!reached) {
-            err.println("wirecagesrv: no running server uses " + file + "; the change applies at its next start");
-        }
-    }
-
+final class PeerCommand extends ConfigCommand {
     @Command(name = "add", description = "Add a peer: picks a free address and generates its keys unless given; prints its wg-quick config.")
     static final class Add implements Callable<Integer> {
         @ParentCommand
@@ -208,23 +153,10 @@ final class PeerCommand {
                 return cfg.server().endpoint();
             }
             String listen = cfg.server().listenAddr() != null ? cfg.server().listenAddr() : "0.0.0.0:" + ServerSettings.DEFAULT_PORT;
-            String port = listen.substring(listen.lastIndexOf(':') + 1);
-            String iface = cfg.server().outboundInterface() != null ? cfg.server().outboundInterface()
-                    : DefaultRoute.outboundInterface().orElse(null);
-            String host = "SERVER_ADDRESS";
-            if (iface != null) {
-                NetworkInterface ni = NetworkInterface.getByName(iface);
-                if (ni != null) {
-                    for (InetAddress a : java.util.Collections.list(ni.getInetAddresses())) {
-                        if (a instanceof Inet4Address) {
-                            host = a.getHostAddress();
-                            break;
-                        }
-                    }
-                }
-            }
-            err.println("wirecagesrv: Endpoint guessed as " + host + ":" + port + "; set [server] endpoint in the config for a public name");
-            return host + ":" + port;
+            String guess = Endpoints.guess(cfg.server().outboundInterface(),
+                    Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)));
+            err.println("wirecagesrv: Endpoint guessed as " + guess + "; set [server] endpoint in the config for a public name");
+            return guess;
         }
     }
 

@@ -3,6 +3,9 @@ package io.wirecage.srv.cli;
 import ch.qos.logback.classic.Level;
 import io.wirecage.srv.Server;
 import io.wirecage.srv.Version;
+import io.wirecage.srv.api.ApiServer;
+import io.wirecage.srv.config.ApiSection;
+import io.wirecage.srv.config.ApiSettings;
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
@@ -37,7 +40,7 @@ import sun.misc.Signal;
 @Command(name = "wirecagesrv", mixinStandardHelpOptions = true, versionProvider = ServeCommand.VersionProvider.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Userspace WireGuard VPN server: forwards its peers' traffic to the internet through NAT.",
-        subcommands = {PeerCommand.class, ImportCommand.class, ShowConfCommand.class, StatusCommand.class,
+        subcommands = {PeerCommand.class, ForwardCommand.class, ImportCommand.class, ShowConfCommand.class, StatusCommand.class,
                 GenKeyCommand.class, GenPskCommand.class, PubKeyCommand.class})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
@@ -74,6 +77,33 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tun-name", paramLabel = "NAME",
             description = "Name of the TUN device; also tags this instance's firewall rules (default: " + ServerSettings.DEFAULT_TUN + ").")
     String tunName;
+
+    @ArgGroup(exclusive = false, heading = "Registration API for wirecage clients (on when a token is set):%n")
+    ApiOptions apiOptions = new ApiOptions();
+
+    static final class ApiOptions {
+        @Option(names = "--api-listen", paramLabel = "ADDR:PORT",
+                description = "TCP address of the API (default: [api] listen, else " + ApiSettings.DEFAULT_LISTEN + ").")
+        String listen;
+
+        @Option(names = "--auth-token", paramLabel = "TOKEN",
+                description = "The token clients register with (default: $AUTH_TOKEN, else [api] auth_token(_file)). "
+                        + "Prefer the variable or the file: a flag shows in the process list.")
+        String token;
+
+        @Option(names = "--wg-endpoint", paramLabel = "HOST:PORT",
+                description = "The WireGuard endpoint told to clients (default: $WG_ENDPOINT, else [api] endpoint, else [server] endpoint).")
+        String endpoint;
+
+        @Option(names = "--tls-cert", paramLabel = "PEM", description = "Serve the API over HTTPS with this certificate chain.")
+        Path tlsCert;
+
+        @Option(names = "--tls-key", paramLabel = "PEM", description = "The private key of --tls-cert (PKCS#8 or RSA PEM).")
+        Path tlsKey;
+    }
+
+    /** The process environment (a field so tests can give their own). */
+    java.util.function.Function<String, String> env = System::getenv;
 
     @Option(names = {"-v", "--verbose"}, description = "Debug logging (still nothing per packet, never keys).")
     boolean verbose;
@@ -114,7 +144,7 @@ public final class ServeCommand implements Callable<Integer> {
         });
 
         Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR,
-                io.equals("batched"));
+                io.equals("batched"), configFile);
         running.set(server);
         Path configRecord = RunningConfigs.record(settings.tunName(), configFile);
         int exit = 0;
@@ -198,7 +228,74 @@ public final class ServeCommand implements Callable<Integer> {
         int mtuValue = mtu != null ? mtu : file != null && file.server().mtu() != null ? file.server().mtu() : ServerSettings.DEFAULT_MTU;
         String tun = tunName != null ? tunName : file != null && file.server().tunName() != null
                 ? file.server().tunName() : ServerSettings.DEFAULT_TUN;
-        return new ServerSettings(privateKey, parseListen(listenText), net, all, outbound, mtuValue, tun);
+        InetSocketAddress listenAddress = parseListen("--listen", listenText);
+        ApiSettings api = apiSettings(file, net, listenAddress, outbound);
+        return new ServerSettings(privateKey, listenAddress, net, all, outbound, mtuValue, tun,
+                file == null ? List.of() : file.enabledForwards(), api);
+    }
+
+    /** The API settings from flags, environment and [api]; null (API off) when no token is set anywhere. */
+    ApiSettings apiSettings(ConfigFile file, Ipv4Prefix net, InetSocketAddress wgListen, String outbound) throws IOException {
+        ApiSection section = file == null ? ApiSection.EMPTY : file.api();
+        String token = apiOptions.token != null ? apiOptions.token : env.apply("AUTH_TOKEN");
+        if (token == null || token.isEmpty()) {
+            token = section.authToken();
+        }
+        if (token == null && section.authTokenFile() != null) {
+            token = readTokenFile(file.resolve(section.authTokenFile()));
+        }
+        if (token == null || token.isEmpty()) {
+            return null;
+        }
+        if (file == null) {
+            throw new IllegalArgumentException("the registration API keeps its clients in the config file: "
+                    + "run with --config (or without --private-key-file), not with flags only");
+        }
+        if (!net.equals(file.subnet())) {
+            throw new IllegalArgumentException("with the registration API on, set the subnet in " + file.file()
+                    + " ([server] subnet), not with --subnet");
+        }
+        String listenText = apiOptions.listen != null ? apiOptions.listen
+                : section.listen() != null ? section.listen() : ApiSettings.DEFAULT_LISTEN;
+        InetSocketAddress listen = parseListen("--api-listen", listenText);
+        String endpoint = apiOptions.endpoint != null ? apiOptions.endpoint : env.apply("WG_ENDPOINT");
+        if (endpoint == null || endpoint.isEmpty()) {
+            endpoint = section.endpoint() != null ? section.endpoint() : file.server().endpoint();
+        }
+        if (endpoint == null) {
+            endpoint = Endpoints.guess(outbound, wgListen.getPort());
+            log.warn("API: server_endpoint guessed as {}; set [api] endpoint or --wg-endpoint to the public HOST:PORT of the WireGuard port",
+                    endpoint);
+        } else if (endpoint.lastIndexOf(':') <= 0) {
+            throw new IllegalArgumentException("WireGuard endpoint '" + endpoint + "' must be HOST:PORT");
+        }
+        Path cert = apiOptions.tlsCert != null ? apiOptions.tlsCert : file.resolve(section.tlsCert());
+        Path key = apiOptions.tlsKey != null ? apiOptions.tlsKey : file.resolve(section.tlsKey());
+        int rate = section.newPeersPerMinute() != null ? section.newPeersPerMinute() : ApiSettings.DEFAULT_NEW_PEERS_PER_MINUTE;
+        ApiSettings api = new ApiSettings(listen, token, endpoint, cert, key, rate);
+        ApiServer.checkTls(api);
+        return api;
+    }
+
+    static String readTokenFile(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new IOException("cannot read auth_token_file " + file + ": " + describe(e), e);
+        }
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.contains(PosixFilePermission.OTHERS_READ) || perms.contains(PosixFilePermission.GROUP_READ)) {
+                log.warn("auth_token_file {} is readable by other users; chmod 600 it", file);
+            }
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system
+        }
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("auth_token_file " + file + " is empty");
+        }
+        return text;
     }
 
     static Base64Key readPrivateKey(Path file) throws IOException {
@@ -226,19 +323,23 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     static InetSocketAddress parseListen(String text) {
+        return parseListen("--listen", text);
+    }
+
+    static InetSocketAddress parseListen(String flag, String text) {
         int colon = text.lastIndexOf(':');
         if (colon < 0) {
-            throw new IllegalArgumentException("--listen '" + text + "' must be ADDRESS:PORT, e.g. 0.0.0.0:51820");
+            throw new IllegalArgumentException(flag + " '" + text + "' must be ADDRESS:PORT, e.g. 0.0.0.0:51820");
         }
         String host = text.substring(0, colon);
         int port;
         try {
             port = Integer.parseInt(text.substring(colon + 1));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--listen '" + text + "' has no valid port");
+            throw new IllegalArgumentException(flag + " '" + text + "' has no valid port");
         }
         if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("--listen port " + port + " is out of range 1..65535");
+            throw new IllegalArgumentException(flag + " port " + port + " is out of range 1..65535");
         }
         try {
             InetAddress addr;
@@ -251,7 +352,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
             return new InetSocketAddress(addr, port);
         } catch (UnknownHostException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--listen '" + text + "': the address must be an IP literal");
+            throw new IllegalArgumentException(flag + " '" + text + "': the address must be an IP literal");
         }
     }
 

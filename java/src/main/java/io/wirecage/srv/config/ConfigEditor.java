@@ -50,32 +50,67 @@ public final class ConfigEditor {
         writeValidated(config.file(), text + block);
     }
 
-    /** Replaces the block of the peer named {@code name} (or removes it when {@code replacement} is null). */
+    /**
+     * Replaces the block of the peer named {@code name}, or removes it when {@code replacement} is null;
+     * removing a peer also removes its port forwards, in the same write.
+     */
     public static void replacePeer(ConfigFile config, String name, PeerEntry replacement) throws IOException {
         PeerEntry old = config.peer(name);
         if (old == null) {
             throw new IllegalArgumentException("no peer named '" + name + "' in " + config.file());
         }
-        List<String> lines = new ArrayList<>(Arrays.asList(Files.readString(config.file()).split("\n", -1)));
-        int start = old.line() - 1;
-        int end = start + 1;
-        while (end < lines.size() && !lines.get(end).strip().startsWith("[")) {
-            end++;
+        java.util.Map<Integer, String> edits = new java.util.HashMap<>();
+        edits.put(old.line(), replacement == null ? null : render(replacement));
+        if (replacement == null) {
+            config.forwards().stream().filter(f -> f.peerKey().equals(old.publicKey())).forEach(f -> edits.put(f.line(), null));
         }
-        // keep comments that introduce the next table with that table
-        while (end - 1 > start && (lines.get(end - 1).strip().startsWith("#") || lines.get(end - 1).isBlank())) {
-            end--;
-        }
-        List<String> out = new ArrayList<>(lines.subList(0, start));
-        if (replacement != null) {
-            out.addAll(Arrays.asList(render(replacement).stripTrailing().split("\n")));
-        } else {
-            while (!out.isEmpty() && out.get(out.size() - 1).isBlank()) {
-                out.remove(out.size() - 1); // no double blank line where the block was
+        writeValidated(config.file(), editBlocks(Files.readString(config.file()), edits));
+    }
+
+    /** Appends a [[forward]] block, validating the result before anything is written. */
+    public static void appendForward(ConfigFile config, PortForward forward) throws IOException {
+        String text = Files.readString(config.file());
+        String block = (text.isEmpty() || text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n") + render(forward);
+        writeValidated(config.file(), text + block);
+    }
+
+    /** Removes the [[forward]] block of this forward (as loaded from {@code config}). */
+    public static void removeForward(ConfigFile config, PortForward forward) throws IOException {
+        java.util.Map<Integer, String> edits = new java.util.HashMap<>();
+        edits.put(forward.line(), null);
+        writeValidated(config.file(), editBlocks(Files.readString(config.file()), edits));
+    }
+
+    /**
+     * Replaces or removes (value null) the table blocks whose headers stand at the given 1-based lines. A
+     * block runs to the next header; comments just above the next header stay with that header.
+     */
+    static String editBlocks(String text, java.util.Map<Integer, String> byHeaderLine) {
+        List<String> lines = new ArrayList<>(Arrays.asList(text.split("\n", -1)));
+        List<Integer> headers = new ArrayList<>(byHeaderLine.keySet());
+        headers.sort(java.util.Comparator.reverseOrder()); // from the bottom: earlier line numbers stay valid
+        for (int header : headers) {
+            int start = header - 1;
+            int end = start + 1;
+            while (end < lines.size() && !lines.get(end).strip().startsWith("[")) {
+                end++;
             }
+            while (end - 1 > start && (lines.get(end - 1).strip().startsWith("#") || lines.get(end - 1).isBlank())) {
+                end--;
+            }
+            List<String> out = new ArrayList<>(lines.subList(0, start));
+            String replacement = byHeaderLine.get(header);
+            if (replacement != null) {
+                out.addAll(Arrays.asList(replacement.stripTrailing().split("\n")));
+            } else {
+                while (!out.isEmpty() && out.get(out.size() - 1).isBlank()) {
+                    out.remove(out.size() - 1); // no double blank line where the block was
+                }
+            }
+            out.addAll(lines.subList(end, lines.size()));
+            lines = out;
         }
-        out.addAll(lines.subList(end, lines.size()));
-        writeValidated(config.file(), String.join("\n", out));
+        return String.join("\n", lines);
     }
 
     private static void writeValidated(Path file, String text) throws IOException {
@@ -122,6 +157,15 @@ public final class ConfigEditor {
             sb.append("enabled = false\n");
         }
         return sb.toString();
+    }
+
+    /** A [[forward]] block as TOML text. */
+    public static String render(PortForward f) {
+        return "[[forward]]\n"
+                + "protocol = " + quote(f.protocol()) + "\n"
+                + "public_port = " + f.publicPort() + "\n"
+                + "target_port = " + f.targetPort() + "\n"
+                + "public_key = " + quote(f.peerKey().base64()) + "\n";
     }
 
     /** A TOML basic string. */

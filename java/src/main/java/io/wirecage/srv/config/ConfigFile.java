@@ -21,16 +21,20 @@ import java.util.Set;
  * <p>Parsed with Jackson's TOML reader (a 10,000-peer file in about 0.25 s cold, where an ANTLR-based
  * parser took over 2 s); line numbers come from {@link TomlLines}, a plain scan of the text.
  */
-public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers) {
-    private static final Set<String> TOP_KEYS = Set.of("server", "peer");
+public record ConfigFile(Path file, ServerSection server, ApiSection api, List<PeerEntry> peers, List<PortForward> forwards) {
+    private static final Set<String> TOP_KEYS = Set.of("server", "api", "peer", "forward");
     private static final Set<String> SERVER_KEYS = Set.of("private_key_file", "listen_addr", "subnet",
             "outbound_interface", "mtu", "dns", "endpoint", "tun_name");
     private static final Set<String> PEER_KEYS = Set.of("name", "public_key", "preshared_key", "allowed_ips",
             "persistent_keepalive", "enabled");
+    private static final Set<String> API_KEYS = Set.of("listen", "auth_token", "auth_token_file", "endpoint", "tls_cert",
+            "tls_key", "new_peers_per_minute");
+    private static final Set<String> FORWARD_KEYS = Set.of("protocol", "public_port", "target_port", "public_key");
     private static final TomlMapper TOML = new TomlMapper();
 
     public ConfigFile {
         peers = List.copyOf(peers);
+        forwards = List.copyOf(forwards);
     }
 
     public static ConfigFile load(Path file) throws IOException {
@@ -62,10 +66,13 @@ public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers)
         Reader r = new Reader(file, new TomlLines(text));
         r.unknownKeys(toml, TOP_KEYS, "", r.lines.topLevel());
         ServerSection server = r.server(toml);
+        ApiSection api = r.api(toml);
         List<PeerEntry> peers = r.peers(toml);
+        List<PortForward> forwards = r.forwards(toml);
         Ipv4Prefix subnet = server.subnet() != null ? server.subnet() : Ipv4Prefix.parseNetwork(ServerSettings.DEFAULT_SUBNET);
         validatePeers(file, subnet, peers);
-        return new ConfigFile(file, server, peers);
+        validateForwards(file, peers, forwards);
+        return new ConfigFile(file, server, api, peers, forwards);
     }
 
     /** The subnet in force: the file's, else the default. */
@@ -75,7 +82,36 @@ public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers)
 
     /** The private key file, relative paths taken from the config file's directory. */
     public Path privateKeyFile() {
-        Path p = server.privateKeyFile();
+        return resolve(server.privateKeyFile());
+    }
+
+    public PeerEntry peer(String name) {
+        return peers.stream().filter(p -> name.equals(p.name())).findFirst().orElse(null);
+    }
+
+    public PeerEntry peerByKey(Base64Key key) {
+        return peers.stream().filter(p -> key.equals(p.publicKey())).findFirst().orElse(null);
+    }
+
+    public List<PeerSettings> enabledPeers() {
+        return peers.stream().filter(PeerEntry::enabled).map(PeerEntry::toSettings).toList();
+    }
+
+    /** The forwards whose peer is enabled: the ones a server installs. */
+    public List<PortForward> enabledForwards() {
+        java.util.Set<Base64Key> enabled = new java.util.HashSet<>();
+        peers.stream().filter(PeerEntry::enabled).forEach(p -> enabled.add(p.publicKey()));
+        return forwards.stream().filter(f -> enabled.contains(f.peerKey())).toList();
+    }
+
+    /** The forward on this public port, or null. */
+    public PortForward forward(String protocol, int publicPort) {
+        return forwards.stream().filter(f -> f.protocol().equals(protocol) && f.publicPort() == publicPort)
+                .findFirst().orElse(null);
+    }
+
+    /** A token-free config path: relative paths are taken from the config file's directory. */
+    public Path resolve(Path p) {
         if (p == null) {
             return null;
         }
@@ -83,12 +119,21 @@ public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers)
         return p.isAbsolute() || dir == null ? p : dir.resolve(p);
     }
 
-    public PeerEntry peer(String name) {
-        return peers.stream().filter(p -> name.equals(p.name())).findFirst().orElse(null);
-    }
-
-    public List<PeerSettings> enabledPeers() {
-        return peers.stream().filter(PeerEntry::enabled).map(PeerEntry::toSettings).toList();
+    /** Each public port once; each forward's peer exists in the file. */
+    static void validateForwards(Path file, List<PeerEntry> peers, List<PortForward> forwards) {
+        java.util.Set<Base64Key> keys = new java.util.HashSet<>();
+        peers.forEach(p -> keys.add(p.publicKey()));
+        Map<String, PortForward> ports = new HashMap<>();
+        for (PortForward f : forwards) {
+            if (!keys.contains(f.peerKey())) {
+                throw new ConfigException(file, f.line(), "[[forward]] public_key: no [[peer]] has the key " + f.peerKey().base64());
+            }
+            PortForward twin = ports.putIfAbsent(f.protocol() + "/" + f.publicPort(), f);
+            if (twin != null) {
+                throw new ConfigException(file, f.line(), "[[forward]] public_port: " + f.protocol() + " port " + f.publicPort()
+                        + " is also forwarded at line " + twin.line());
+            }
+        }
     }
 
     /** Duplicate keys and names, addresses outside the subnet, on the server, or owned twice. */
@@ -180,12 +225,101 @@ public record ConfigFile(Path file, ServerSection server, List<PeerEntry> peers)
                     mtu == null ? null : mtu.intValue(), dns, endpoint, string(t, "tun_name", w, block));
         }
 
+        ApiSection api(JsonNode toml) {
+            JsonNode t = toml.get("api");
+            if (t == null) {
+                return ApiSection.EMPTY;
+            }
+            TomlLines.Block block = lines.table("api");
+            if (!t.isObject()) {
+                throw new ConfigException(file, lines.keyLine(lines.topLevel(), "api"), "'api' must be a table: [api]");
+            }
+            String w = "[api] ";
+            unknownKeys(t, API_KEYS, w, block);
+            String listen = string(t, "listen", w, block);
+            if (listen != null) {
+                int colon = listen.lastIndexOf(':');
+                int port = -1;
+                try {
+                    port = colon < 0 ? -1 : Integer.parseInt(listen.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+                if (port < 1 || port > 65535) {
+                    throw new ConfigException(file, lines.keyLine(block, "listen"), w + "listen: '" + listen
+                            + "' must be ADDRESS:PORT, e.g. 0.0.0.0:8443");
+                }
+            }
+            String token = string(t, "auth_token", w, block);
+            String tokenFile = string(t, "auth_token_file", w, block);
+            if (token != null && tokenFile != null) {
+                throw new ConfigException(file, lines.keyLine(block, "auth_token_file"), w + "set auth_token or auth_token_file, not both");
+            }
+            String endpoint = string(t, "endpoint", w, block);
+            if (endpoint != null && endpoint.lastIndexOf(':') <= 0) {
+                throw new ConfigException(file, lines.keyLine(block, "endpoint"), w + "endpoint: '" + endpoint + "' must be HOST:PORT");
+            }
+            String cert = string(t, "tls_cert", w, block);
+            String key = string(t, "tls_key", w, block);
+            if ((cert == null) != (key == null)) {
+                throw new ConfigException(file, lines.keyLine(block, cert == null ? "tls_key" : "tls_cert"),
+                        w + "tls_cert and tls_key go together: set both or neither");
+            }
+            Long rate = integer(t, "new_peers_per_minute", w, block);
+            if (rate != null && (rate < 1 || rate > 100_000)) {
+                throw new ConfigException(file, lines.keyLine(block, "new_peers_per_minute"), w + "new_peers_per_minute must be 1..100000");
+            }
+            return new ApiSection(listen, token, tokenFile == null ? null : Path.of(tokenFile), endpoint,
+                    cert == null ? null : Path.of(cert), key == null ? null : Path.of(key), rate == null ? null : rate.intValue());
+        }
+
+        List<PortForward> forwards(JsonNode toml) {
+            JsonNode arr = toml.get("forward");
+            if (arr == null) {
+                return List.of();
+            }
+            List<TomlLines.Block> blocks = lines.arrayBlocks("forward");
+            if (!arr.isArray()) {
+                throw new ConfigException(file, lines.keyLine(lines.topLevel(), "forward"), "'forward' must be written as [[forward]] tables");
+            }
+            List<PortForward> out = new ArrayList<>(arr.size());
+            for (int i = 0; i < arr.size(); i++) {
+                JsonNode t = arr.get(i);
+                TomlLines.Block block = i < blocks.size() ? blocks.get(i) : TomlLines.Block.UNKNOWN;
+                if (!t.isObject()) {
+                    throw new ConfigException(file, block.header(), "'forward' must be written as [[forward]] tables");
+                }
+                String w = "[[forward]] ";
+                unknownKeys(t, FORWARD_KEYS, w, block);
+                String protocol = string(t, "protocol", w, block);
+                if (protocol == null || !PortForward.isProtocol(protocol)) {
+                    throw new ConfigException(file, lines.keyLine(block, "protocol"), w + "protocol must be \"tcp\" or \"udp\"");
+                }
+                int publicPort = port(t, "public_port", w, block);
+                int targetPort = port(t, "target_port", w, block);
+                String pub = string(t, "public_key", w, block);
+                if (pub == null) {
+                    throw new ConfigException(file, block.header(), w + "public_key (of the peer) is missing");
+                }
+                out.add(new PortForward(protocol, publicPort, targetPort, key(block, "public_key", pub, w), block.header()));
+            }
+            return out;
+        }
+
+        private int port(JsonNode t, String k, String where, TomlLines.Block block) {
+            Long v = integer(t, k, where, block);
+            if (v == null || v < 1 || v > 65535) {
+                throw new ConfigException(file, v == null ? block.header() : lines.keyLine(block, k), where + k + " must be a port 1..65535");
+            }
+            return v.intValue();
+        }
+
         List<PeerEntry> peers(JsonNode toml) {
             JsonNode arr = toml.get("peer");
             if (arr == null) {
                 return List.of();
             }
-            List<TomlLines.Block> blocks = lines.peerBlocks();
+            List<TomlLines.Block> blocks = lines.arrayBlocks("peer");
             if (!arr.isArray()) {
                 throw new ConfigException(file, lines.keyLine(lines.topLevel(), "peer"), "'peer' must be written as [[peer]] tables");
             }

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * @param outboundInterface interface that NAT masquerades out of, or null to detect from the default route
  */
 public record ServerSettings(Base64Key privateKey, InetSocketAddress listen, Ipv4Prefix subnet,
-                             List<PeerSettings> peers, String outboundInterface, int mtu, String tunName) {
+                             List<PeerSettings> peers, String outboundInterface, int mtu, String tunName,
+                             List<PortForward> forwards, ApiSettings api) {
 
     public static final int DEFAULT_PORT = 51820;
     public static final String DEFAULT_SUBNET = "10.200.100.0/24";
@@ -23,7 +24,60 @@ public record ServerSettings(Base64Key privateKey, InetSocketAddress listen, Ipv
 
     public ServerSettings {
         peers = List.copyOf(peers);
+        forwards = List.copyOf(forwards);
         validate(subnet, peers, mtu, tunName, outboundInterface);
+        validateForwards(peers, forwards, listen, api);
+    }
+
+    /** Without port forwards and without the registration API. */
+    public ServerSettings(Base64Key privateKey, InetSocketAddress listen, Ipv4Prefix subnet, List<PeerSettings> peers,
+                          String outboundInterface, int mtu, String tunName) {
+        this(privateKey, listen, subnet, peers, outboundInterface, mtu, tunName, List.of(), null);
+    }
+
+    /** The same server with another peer list and forwards (what a reload may change). */
+    public ServerSettings withPeers(List<PeerSettings> nextPeers, List<PortForward> nextForwards) {
+        return new ServerSettings(privateKey, listen, subnet, nextPeers, outboundInterface, mtu, tunName, nextForwards, api);
+    }
+
+    /** The inner address that receives a forward's traffic: its peer's first allowed IP. */
+    public int forwardTarget(PortForward f) {
+        for (PeerSettings p : peers) {
+            if (p.publicKey().equals(f.peerKey())) {
+                return p.allowedIps().get(0).network();
+            }
+        }
+        throw new IllegalArgumentException("no enabled peer for the port forward " + f);
+    }
+
+    /** Why a forward may not take this public port (one the server uses itself), or null when it may. */
+    public static String portUsedByServer(String protocol, int port, int wgPort, int apiPort) {
+        if (PortForward.UDP.equals(protocol) && port == wgPort) {
+            return "udp port " + port + " is the server's WireGuard port";
+        }
+        if (PortForward.TCP.equals(protocol) && port == apiPort) {
+            return "tcp port " + port + " is the server's API port";
+        }
+        return null;
+    }
+
+    private static void validateForwards(List<PeerSettings> peers, List<PortForward> forwards, InetSocketAddress listen,
+                                         ApiSettings api) {
+        Set<Base64Key> keys = new HashSet<>();
+        peers.forEach(p -> keys.add(p.publicKey()));
+        Set<String> ports = new HashSet<>();
+        for (PortForward f : forwards) {
+            if (!keys.contains(f.peerKey())) {
+                throw new IllegalArgumentException("port forward " + f + ": its peer is not configured or not enabled");
+            }
+            if (!ports.add(f.protocol() + "/" + f.publicPort())) {
+                throw new IllegalArgumentException("port forward " + f + ": the public port is forwarded twice");
+            }
+            String used = portUsedByServer(f.protocol(), f.publicPort(), listen.getPort(), api == null ? 0 : api.listen().getPort());
+            if (used != null) {
+                throw new IllegalArgumentException("port forward " + f + ": " + used);
+            }
+        }
     }
 
     /** The server's own address inside the VPN subnet: the first host address. */

@@ -20,8 +20,9 @@ final class TomlLines {
     }
 
     private final String[] lines;
-    private final List<Block> peers = new ArrayList<>();
-    private Block server = Block.UNKNOWN;
+    /** [name] tables and [[name]] arrays of tables, by name. */
+    private final java.util.Map<String, Block> tables = new java.util.HashMap<>();
+    private final java.util.Map<String, List<Block>> arrays = new java.util.HashMap<>();
     private final Block top;
 
     TomlLines(String text) {
@@ -51,10 +52,10 @@ final class TomlLines {
 
     private void close(String name, int header, int first, int end) {
         Block b = new Block(header, first, end);
-        if (name.equals("[[peer")) {
-            peers.add(b);
-        } else if (name.equals("[server")) {
-            server = b;
+        if (name.startsWith("[[")) {
+            arrays.computeIfAbsent(name.substring(2), k -> new ArrayList<>()).add(b);
+        } else {
+            tables.putIfAbsent(name.substring(1), b);
         }
     }
 
@@ -62,12 +63,14 @@ final class TomlLines {
         return top;
     }
 
+    /** The block of the [name] table, or {@link Block#UNKNOWN}. */
     Block table(String name) {
-        return name.equals("server") ? server : Block.UNKNOWN;
+        return tables.getOrDefault(name, Block.UNKNOWN);
     }
 
-    List<Block> peerBlocks() {
-        return peers;
+    /** The blocks of the [[name]] tables, in file order. */
+    List<Block> arrayBlocks(String name) {
+        return arrays.getOrDefault(name, List.of());
     }
 
     /** The 1-based line of {@code key =} within the block; the block's header line when not found. */

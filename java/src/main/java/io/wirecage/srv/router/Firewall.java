@@ -4,7 +4,11 @@ import io.wirecage.srv.config.Ipv4Prefix;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The iptables rules that let VPN clients reach the outside world: MASQUERADE of the VPN subnet out of
@@ -17,15 +21,33 @@ public final class Firewall {
     private final CommandRunner runner;
     private final String iptables;
     private final String tag;
+    private final String tunName;
     private final List<Rule> rules;
+    /** The port forwards in place, with their rules, by "protocol/public port". */
+    private final Map<String, InstalledForward> forwards = new LinkedHashMap<>();
 
     /** A rule: its table, chain, whether it goes first in the chain, and its match and target. */
     record Rule(String table, String chain, boolean first, List<String> spec) {}
+
+    /** A port forward as the kernel sees it: public port to an inner address and port. */
+    public record Forward(String protocol, int publicPort, int targetAddress, int targetPort) {
+        String key() {
+            return protocol + "/" + publicPort;
+        }
+
+        @Override
+        public String toString() {
+            return protocol + "/" + publicPort + " -> " + Ipv4Prefix.format(targetAddress) + ":" + targetPort;
+        }
+    }
+
+    private record InstalledForward(Forward forward, List<Rule> rules) {}
 
     public Firewall(CommandRunner runner, String iptables, String tunName, Ipv4Prefix subnet, String outboundInterface) {
         this.runner = runner;
         this.iptables = iptables;
         this.tag = tagFor(tunName);
+        this.tunName = tunName;
         String net = subnet.toString();
         // FORWARD rules go first: Docker and distributions often set the FORWARD policy to DROP.
         this.rules = List.of(
@@ -61,23 +83,95 @@ public final class Firewall {
     public void install() throws IOException {
         removeAll();
         for (Rule rule : rules) {
-            List<String> argv = new ArrayList<>(List.of(iptables, "-w", "5", "-t", rule.table()));
-            if (rule.first()) {
-                argv.addAll(List.of("-I", rule.chain(), "1"));
-            } else {
-                argv.addAll(List.of("-A", rule.chain()));
-            }
-            argv.addAll(rule.spec());
-            argv.addAll(List.of("-m", "comment", "--comment", tag));
-            runner.check(argv);
+            add(rule);
         }
+    }
+
+    private void add(Rule rule) throws IOException {
+        List<String> argv = new ArrayList<>(List.of(iptables, "-w", "5", "-t", rule.table()));
+        if (rule.first()) {
+            argv.addAll(List.of("-I", rule.chain(), "1"));
+        } else {
+            argv.addAll(List.of("-A", rule.chain()));
+        }
+        argv.addAll(rule.spec());
+        argv.addAll(List.of("-m", "comment", "--comment", tag));
+        runner.check(argv);
+    }
+
+    private void delete(Rule rule) throws IOException {
+        List<String> argv = new ArrayList<>(List.of(iptables, "-w", "5", "-t", rule.table(), "-D", rule.chain()));
+        argv.addAll(rule.spec());
+        argv.addAll(List.of("-m", "comment", "--comment", tag));
+        runner.check(argv);
+    }
+
+    /**
+     * The rules of one forward: DNAT of what arrives for a local address of this host (not from the
+     * tunnel) on the public port, and a FORWARD accept for exactly those DNATed connections into the
+     * tunnel. No SNAT: the peer sees the caller's real address, and its replies return through the
+     * tunnel, where conntrack undoes the DNAT.
+     */
+    List<Rule> forwardRules(Forward f) {
+        String to = Ipv4Prefix.format(f.targetAddress());
+        return List.of(
+                new Rule("nat", "PREROUTING", false, List.of("!", "-i", tunName, "-m", "addrtype", "--dst-type", "LOCAL",
+                        "-p", f.protocol(), "--dport", Integer.toString(f.publicPort()),
+                        "-j", "DNAT", "--to-destination", to + ":" + f.targetPort())),
+                new Rule("filter", "FORWARD", true, List.of("-o", tunName, "-d", to + "/32", "-p", f.protocol(),
+                        "--dport", Integer.toString(f.targetPort()), "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT")));
+    }
+
+    /**
+     * Makes the installed port forwards exactly {@code wanted}: removes the others, adds the missing ones.
+     * Returns a short description of what changed ("" when nothing did).
+     */
+    public synchronized String applyForwards(Collection<Forward> wanted) throws IOException {
+        Map<String, Forward> next = new LinkedHashMap<>();
+        wanted.forEach(f -> next.put(f.key(), f));
+        List<String> changes = new ArrayList<>();
+        for (Iterator<InstalledForward> it = forwards.values().iterator(); it.hasNext(); ) {
+            InstalledForward in = it.next();
+            if (!in.forward().equals(next.get(in.forward().key()))) {
+                for (Rule r : in.rules()) {
+                    delete(r);
+                }
+                it.remove();
+                changes.add("-" + in.forward());
+            }
+        }
+        for (Forward f : next.values()) {
+            if (!forwards.containsKey(f.key())) {
+                List<Rule> rs = forwardRules(f);
+                List<Rule> added = new ArrayList<>();
+                try {
+                    for (Rule r : rs) {
+                        add(r);
+                        added.add(r);
+                    }
+                } catch (IOException e) {
+                    for (Rule r : added) {
+                        try {
+                            delete(r);
+                        } catch (IOException ignored) {
+                            // removeAll at stop still finds it by its tag
+                        }
+                    }
+                    throw e;
+                }
+                forwards.put(f.key(), new InstalledForward(f, rs));
+                changes.add("+" + f);
+            }
+        }
+        return String.join(", ", changes);
     }
 
     /**
      * Deletes every rule tagged with this instance's comment, in all tables, and returns how many.
      * Idempotent: with nothing left it does nothing.
      */
-    public int removeAll() throws IOException {
+    public synchronized int removeAll() throws IOException {
+        forwards.clear();
         int removed = 0;
         for (String table : List.of("nat", "filter", "mangle")) {
             CommandRunner.Result listing = runner.run(List.of(iptables, "-w", "5", "-t", table, "-S"));

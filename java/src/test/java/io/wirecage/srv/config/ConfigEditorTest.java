@@ -108,4 +108,27 @@ class ConfigEditorTest {
     void quotesTomlStrings() {
         assertThat(ConfigEditor.quote("a\"b\\c\n")).isEqualTo("\"a\\\"b\\\\c\\n\"");
     }
+
+    @Test
+    void removingAPeerRemovesItsForwardsInTheSameWriteAndKeepsOthers() throws Exception {
+        Path f = config();
+        ConfigFile c = ConfigFile.load(f);
+        Base64Key laptop = c.peer("laptop").publicKey();
+        Base64Key phone = c.peer("phone").publicKey();
+        ConfigEditor.appendForward(c, new PortForward("tcp", 8080, 80, laptop, 0));
+        ConfigEditor.appendForward(ConfigFile.load(f), new PortForward("udp", 9000, 9001, phone, 0));
+        ConfigEditor.appendForward(ConfigFile.load(f), new PortForward("udp", 9002, 53, laptop, 0));
+        assertThat(ConfigFile.load(f).forwards()).hasSize(3);
+
+        ConfigEditor.replacePeer(ConfigFile.load(f), "laptop", null);
+        ConfigFile after = ConfigFile.load(f);
+        assertThat(after.peer("laptop")).isNull();
+        assertThat(after.forwards()).extracting(PortForward::publicPort).containsExactly(9000);
+        assertThat(Files.readString(f)).startsWith("# comment\n[server]").doesNotContain("\n\n\n");
+
+        ConfigEditor.removeForward(after, after.forward("udp", 9000));
+        assertThat(ConfigFile.load(f).forwards()).isEmpty();
+        assertThat(ConfigFile.load(f).peer("phone")).isNotNull();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rw-------");
+    }
 }

@@ -119,4 +119,64 @@ class ConfigFileTest {
         assertThat(c.enabledPeers()).hasSize(1);
         assertThat(c.peer("phone").presharedKey()).isNotNull();
     }
+
+    @Test
+    void apiTableAndForwardsParseAndNameTheirLines() {
+        String text = GOOD + """
+
+                [api]
+                listen = "127.0.0.1:8443"
+                auth_token_file = "api.token"
+                endpoint = "vpn.example.com:51821"
+                new_peers_per_minute = 5
+
+                [[forward]]
+                protocol = "tcp"
+                public_port = 8080
+                target_port = 80
+                public_key = "%s"
+                """.formatted(K1);
+        ConfigFile c = ConfigFile.parse(Path.of("w.toml"), text);
+        assertThat(c.api().listen()).isEqualTo("127.0.0.1:8443");
+        assertThat(c.api().newPeersPerMinute()).isEqualTo(5);
+        assertThat(c.forwards()).hasSize(1);
+        PortForward f = c.forwards().get(0);
+        assertThat(f.publicPort()).isEqualTo(8080);
+        assertThat(f.line()).isEqualTo(text.split("\n").length - 4);
+        assertThat(c.forward("tcp", 8080)).isEqualTo(f);
+        assertThat(c.enabledForwards()).containsExactly(f);
+
+        // a forward to a disabled peer is kept in the file but not installed
+        String toPhone = text + """
+
+                [[forward]]
+                protocol = "udp"
+                public_port = 9000
+                target_port = 9000
+                public_key = "%s"
+                """.formatted(K2);
+        assertThat(ConfigFile.parse(Path.of("w.toml"), toPhone).enabledForwards()).containsExactly(f);
+
+        String twice = text + "\n[[forward]]\nprotocol = \"tcp\"\npublic_port = 8080\ntarget_port = 81\npublic_key = \"" + K2 + "\"\n";
+        int line = twice.split("\n").length - 4;
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), twice))
+                .hasMessage("w.toml:" + line + ": [[forward]] public_port: tcp port 8080 is also forwarded at line " + f.line());
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), text.replace("\"tcp\"", "\"sctp\"")))
+                .hasMessageContaining("[[forward]] protocol must be \"tcp\" or \"udp\"");
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), text.replace("public_port = 8080", "public_port = 70000")))
+                .hasMessageContaining("[[forward]] public_port must be a port 1..65535");
+        String stranger = Base64Key.of(new byte[32]).base64();
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), text.replace("target_port = 80\npublic_key = \"" + K1, "target_port = 80\npublic_key = \"" + stranger)))
+                .hasMessageContaining("[[forward]] public_key: no [[peer]] has the key");
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), text.replace("auth_token_file = \"api.token\"",
+                "auth_token_file = \"api.token\"\nauth_token = \"0123456789abcdefgh\"")))
+                .hasMessageContaining("[api] set auth_token or auth_token_file, not both");
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), text.replace("listen = \"127.0.0.1:8443\"", "listen = \"8443\"")))
+                .hasMessageContaining("[api] listen: '8443' must be ADDRESS:PORT");
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), text.replace("endpoint = \"vpn.example.com:51821\"\nnew",
+                "tls_cert = \"c.pem\"\nnew")))
+                .hasMessageContaining("[api] tls_cert and tls_key go together");
+        assertThatThrownBy(() -> ConfigFile.parse(Path.of("w.toml"), text.replace("new_peers_per_minute = 5", "tokn = 1")))
+                .hasMessageContaining("[api] unknown key 'tokn'");
+    }
 }

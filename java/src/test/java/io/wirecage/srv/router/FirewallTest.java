@@ -93,6 +93,32 @@ class FirewallTest {
     }
 
     @Test
+    void portForwardsAreReconciledAndTaggedAndGoAwayWithRemoveAll() throws IOException {
+        fw.install();
+        int peer = Ipv4Prefix.parseAddress("10.200.100.5");
+        Firewall.Forward tcp = new Firewall.Forward("tcp", 8080, peer, 80);
+        Firewall.Forward udp = new Firewall.Forward("udp", 5000, peer, 5001);
+        assertThat(fw.applyForwards(List.of(tcp, udp))).isEqualTo("+tcp/8080 -> 10.200.100.5:80, +udp/5000 -> 10.200.100.5:5001");
+        assertThat(ipt.tables.get("nat")).contains("-A PREROUTING ! -i wg-srv -m addrtype --dst-type LOCAL -p tcp --dport 8080 "
+                + "-j DNAT --to-destination 10.200.100.5:80 -m comment --comment wirecagesrv:wg-srv");
+        // accepted into the tunnel only as DNATed connections, and before a DROP rule
+        assertThat(ipt.tables.get("filter").get(0)).isEqualTo("-A FORWARD -o wg-srv -d 10.200.100.5/32 -p udp --dport 5001 "
+                + "-m conntrack --ctstate DNAT -j ACCEPT -m comment --comment wirecagesrv:wg-srv");
+        assertThat(ipt.count("DNAT --to-destination")).isEqualTo(2);
+        // the same set again changes nothing; a changed target is replaced; a missing one removed
+        assertThat(fw.applyForwards(List.of(tcp, udp))).isEmpty();
+        Firewall.Forward moved = new Firewall.Forward("tcp", 8080, peer, 8081);
+        assertThat(fw.applyForwards(List.of(moved))).isEqualTo("-tcp/8080 -> 10.200.100.5:80, -udp/5000 -> 10.200.100.5:5001, "
+                + "+tcp/8080 -> 10.200.100.5:8081");
+        assertThat(ipt.count("DNAT --to-destination")).isEqualTo(1);
+        assertThat(ipt.count("--ctstate DNAT")).isEqualTo(1);
+        assertThat(fw.removeAll()).isEqualTo(6);
+        assertThat(ipt.count("wirecagesrv:wg-srv")).isZero();
+        // after removeAll (a stop) the forward is gone from memory too: a new apply adds it again
+        assertThat(fw.applyForwards(List.of(moved))).startsWith("+tcp/8080");
+    }
+
+    @Test
     void missingIptablesIsOneClearLine() {
         ipt.missing = true;
         assertThatThrownBy(fw::checkAvailable).hasMessageStartingWith("iptables not found");

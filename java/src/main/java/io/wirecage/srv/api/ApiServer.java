@@ -1,0 +1,231 @@
+package io.wirecage.srv.api;
+
+import io.wirecage.srv.config.ApiSettings;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP(S) listener of the registration API, on Jetty's core server (no servlets). Its limits, for a
+ * port open to the internet: request headers 4 KiB, bodies 4 KiB, 10 s idle timeout, a minimum upload
+ * rate (no slow-loris), 512 connections in all and 32 per source address, 16 worker threads, and the failed-request budget per source of {@link ApiHandler}. Errors that Jetty
+ * answers itself (malformed HTTP, oversized headers) are JSON too.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    static final int MAX_CONNECTIONS = 512;
+    static final int MAX_CONNECTIONS_PER_SOURCE = 32;
+    static final long IDLE_TIMEOUT_MS = 10_000;
+    /** Failed requests per source: 10 at once, then one per 6 s (10 per minute). */
+    static final int FAILURE_BURST = 10;
+    static final double SECONDS_PER_FAILURE = 6;
+
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final SslContextFactory.Server ssl;
+    private final ApiSettings settings;
+
+    private ApiServer(Server jetty, ServerConnector connector, SslContextFactory.Server ssl, ApiSettings settings) {
+        this.jetty = jetty;
+        this.connector = connector;
+        this.ssl = ssl;
+        this.settings = settings;
+    }
+
+    /** Binds and starts the listener; fails with one clear line when the port is taken or TLS files are bad. */
+    public static ApiServer start(ApiSettings settings, Registrar registrar) throws IOException {
+        SslContextFactory.Server ssl = null;
+        if (settings.tls()) {
+            warnIfReadable(settings.tlsKey());
+            ssl = new SslContextFactory.Server();
+            ssl.setKeyStore(PemKeyStore.load(settings.tlsCert(), settings.tlsKey()));
+            ssl.setKeyStorePassword(new String(PemKeyStore.PASSWORD));
+            ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        }
+        // the queue is bounded in effect by the connection limits (Jetty warns against a bounded queue)
+        QueuedThreadPool threads = new QueuedThreadPool(16, 2, 60_000);
+        threads.setName("api");
+        threads.setDaemon(true);
+        Server jetty = new Server(threads);
+        jetty.setStopTimeout(2000);
+
+        HttpConfiguration http = new HttpConfiguration();
+        http.setRequestHeaderSize(4096);
+        http.setResponseHeaderSize(4096);
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        http.setIdleTimeout(IDLE_TIMEOUT_MS);
+        http.setMinRequestDataRate(256); // bytes/s: a body trickled slower than that is cut off
+        HttpConnectionFactory h1 = new HttpConnectionFactory(http);
+        ConnectionFactory[] factories = ssl == null ? new ConnectionFactory[] {h1}
+                : new ConnectionFactory[] {new SslConnectionFactory(ssl, h1.getProtocol()), h1};
+        ServerConnector connector = new ServerConnector(jetty, 1, 1, factories);
+        InetSocketAddress listen = settings.listen();
+        connector.setHost(listen.getAddress().getHostAddress());
+        connector.setPort(listen.getPort());
+        connector.setIdleTimeout(IDLE_TIMEOUT_MS);
+        connector.setAcceptQueueSize(128);
+        connector.addEventListener(new PerSourceLimit(MAX_CONNECTIONS_PER_SOURCE));
+        jetty.addConnector(connector);
+        jetty.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, jetty));
+        jetty.setErrorHandler(new JsonErrors());
+        SourceLimiter failures = new SourceLimiter(FAILURE_BURST, SECONDS_PER_FAILURE, 65_536, System::nanoTime);
+        jetty.setHandler(new ApiHandler(registrar, settings.token(), failures));
+        try {
+            jetty.start();
+        } catch (Exception e) {
+            try {
+                jetty.stop();
+            } catch (Exception ignored) {
+                // nothing more to undo
+            }
+            Throwable cause = e instanceof IOException && e.getCause() != null ? e.getCause() : e;
+            throw new IOException("cannot listen for the API on " + describe(listen) + ": " + cause.getMessage(), e);
+        }
+        ApiServer api = new ApiServer(jetty, connector, ssl, settings);
+        if (ssl == null && !listen.getAddress().isLoopbackAddress()) {
+            log.warn("API serves plain HTTP on {}: the token crosses the network in clear; set tls_cert/tls_key "
+                    + "(or put a TLS proxy in front) where the path is not trusted", describe(listen));
+        }
+        return api;
+    }
+
+    /** Reads the certificate and key once, so bad TLS files stop a start before anything is set up. */
+    public static void checkTls(ApiSettings settings) throws IOException {
+        if (settings.tls()) {
+            PemKeyStore.load(settings.tlsCert(), settings.tlsKey());
+        }
+    }
+
+    /** The port actually bound (for tests that listen on port 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    public String url() {
+        return (settings.tls() ? "https" : "http") + "://" + describe(new InetSocketAddress(settings.listen().getAddress(), port()));
+    }
+
+    /** Re-reads the certificate and key (after a renewal); a failure keeps the old ones and says why. */
+    public void reloadTls() {
+        if (ssl == null) {
+            return;
+        }
+        try {
+            var ks = PemKeyStore.load(settings.tlsCert(), settings.tlsKey());
+            ssl.reload(f -> f.setKeyStore(ks));
+            log.info("API certificate re-read from {}", settings.tlsCert());
+        } catch (Exception e) {
+            log.error("API certificate not re-read, keeping the old one: {}", e.getMessage());
+        }
+    }
+
+    static String describe(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    private static void warnIfReadable(Path key) {
+        try {
+            Set<PosixFilePermission> p = Files.getPosixFilePermissions(key);
+            if (p.contains(PosixFilePermission.OTHERS_READ) || p.contains(PosixFilePermission.GROUP_READ)) {
+                log.warn("tls_key {} is readable by other users; chmod 600 it", key);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // PemKeyStore.load reports an unreadable file
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        jetty.stop();
+    }
+
+    /** Closes a new connection when its source already has {@code max} open. */
+    static final class PerSourceLimit implements Connection.Listener {
+        private final int max;
+        private final Map<InetAddress, AtomicInteger> open = new ConcurrentHashMap<>();
+
+        PerSourceLimit(int max) {
+            this.max = max;
+        }
+
+        @Override
+        public void onOpened(Connection connection) {
+            InetAddress a = source(connection.getEndPoint());
+            if (a == null) {
+                return;
+            }
+            int n = open.computeIfAbsent(a, k -> new AtomicInteger()).incrementAndGet();
+            if (n > max) {
+                connection.getEndPoint().close();
+            }
+        }
+
+        @Override
+        public void onClosed(Connection connection) {
+            InetAddress a = source(connection.getEndPoint());
+            if (a != null) {
+                open.computeIfPresent(a, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+            }
+        }
+
+        private static InetAddress source(EndPoint e) {
+            return e.getRemoteSocketAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
+        }
+    }
+
+    /** Jetty's own error answers (bad HTTP, 413, 431...) as {"error": "..."} instead of HTML. */
+    static final class JsonErrors extends ErrorHandler {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            int status = response.getStatus() > 0 ? response.getStatus() : 500;
+            Object s = request.getAttribute(ERROR_STATUS);
+            if (s instanceof Integer i) {
+                status = i;
+            }
+            ApiHandler.write(response, callback, Registrar.Reply.error(status, reason(status)));
+            return true;
+        }
+
+        @Override
+        public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+            fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+            return ByteBuffer.wrap(("{\"error\":\"" + reason(status) + "\"}").getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static String reason(int status) {
+            String m = HttpStatus.getMessage(status);
+            return m == null ? "error" : m.toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.wirecage.srv.cli;
+
+import io.wirecage.srv.Server;
+import io.wirecage.srv.config.ApiSettings;
+import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.config.ConfigEditor;
+import io.wirecage.srv.config.ConfigFile;
+import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.PeerEntry;
+import io.wirecage.srv.config.PortForward;
+import io.wirecage.srv.config.ServerSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code wirecagesrv forward add|remove|list}: port forwards in the config file, the same [[forward]]
+ * tables the registration API writes; a running server applies them at once.
+ */
+@Command(name = "forward", description = "Add, remove or list port forwards (public port of the server -> a peer's port).",
+        subcommands = {ForwardCommand.Add.class, ForwardCommand.Remove.class, ForwardCommand.ListForwards.class})
+final class ForwardCommand extends ConfigCommand {
+
+    @Command(name = "add", description = "Forward PUBLIC_PORT of the server's public address to TARGET_PORT of a peer; "
+            + "the peer sees the caller's real address.")
+    static final class Add implements Callable<Integer> {
+        @ParentCommand
+        ForwardCommand parent;
+
+        @Parameters(index = "0", paramLabel = "PEER", description = "The peer's name or public key.")
+        String peer;
+
+        @Parameters(index = "1", paramLabel = "tcp|udp")
+        String protocol;
+
+        @Parameters(index = "2", paramLabel = "PUBLIC_PORT")
+        int publicPort;
+
+        @Parameters(index = "3", paramLabel = "TARGET_PORT")
+        int targetPort;
+
+        @Override
+        public Integer call() throws IOException {
+            String proto = protocol.toLowerCase(Locale.ROOT);
+            if (!PortForward.isProtocol(proto)) {
+                throw new IllegalArgumentException("protocol must be 'tcp' or 'udp', not '" + protocol + "'");
+            }
+            if (publicPort < 1 || publicPort > 65535 || targetPort < 1 || targetPort > 65535) {
+                throw new IllegalArgumentException("ports must be 1..65535");
+            }
+            Path file = parent.configFile();
+            PortForward added = ConfigEditor.locked(file, cfg -> {
+                PeerEntry p = findPeer(cfg, peer);
+                PortForward f = new PortForward(proto, publicPort, targetPort, p.publicKey(), 0);
+                if (cfg.forward(proto, publicPort) != null) {
+                    throw new IllegalArgumentException(proto + " port " + publicPort + " is already forwarded (forward list)");
+                }
+                String own = ServerSettings.portUsedByServer(proto, publicPort, wgListen(cfg).getPort(), apiPort(cfg));
+                if (own != null) {
+                    throw new IllegalArgumentException("cannot forward " + own);
+                }
+                if (Server.portInUse(proto, publicPort)) {
+                    throw new IllegalArgumentException(proto + " port " + publicPort
+                            + " is in use by a program on this host; a forward would hide it from outside");
+                }
+                ConfigEditor.appendForward(cfg, f);
+                return f;
+            });
+            ConfigFile cfg = ConfigFile.load(file);
+            PrintWriter err = parent.spec.commandLine().getErr();
+            err.println("wirecagesrv: forwarding " + added.protocol() + " port " + added.publicPort() + " to peer '" + peer
+                    + "' port " + added.targetPort() + " (" + file + ")");
+            parent.notifyServer(file, cfg, err);
+            err.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "remove", description = "Remove the forward of a public port.")
+    static final class Remove implements Callable<Integer> {
+        @ParentCommand
+        ForwardCommand parent;
+
+        @Parameters(index = "0", paramLabel = "tcp|udp")
+        String protocol;
+
+        @Parameters(index = "1", paramLabel = "PUBLIC_PORT")
+        int publicPort;
+
+        @Override
+        public Integer call() throws IOException {
+            String proto = protocol.toLowerCase(Locale.ROOT);
+            Path file = parent.configFile();
+            ConfigEditor.locked(file, cfg -> {
+                PortForward f = cfg.forward(proto, publicPort);
+                if (f == null) {
+                    throw new IllegalArgumentException("no forward of " + proto + " port " + publicPort + " in " + file);
+                }
+                ConfigEditor.removeForward(cfg, f);
+                return f;
+            });
+            PrintWriter err = parent.spec.commandLine().getErr();
+            err.println("wirecagesrv: removed the forward of " + proto + " port " + publicPort + " from " + file);
+            parent.notifyServer(file, ConfigFile.load(file), err);
+            err.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "list", description = "List the port forwards.")
+    static final class ListForwards implements Callable<Integer> {
+        @ParentCommand
+        ForwardCommand parent;
+
+        @Override
+        public Integer call() throws IOException {
+            ConfigFile cfg = ConfigFile.load(parent.configFile());
+            PrintWriter out = parent.spec.commandLine().getOut();
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"PROTO", "PUBLIC", "TARGET", "PEER", "ACTIVE"});
+            for (PortForward f : cfg.forwards()) {
+                PeerEntry p = cfg.peerByKey(f.peerKey());
+                String target = Ipv4Prefix.format(p.allowedIps().get(0).network()) + ":" + f.targetPort();
+                rows.add(new String[] {f.protocol(), Integer.toString(f.publicPort()), target,
+                        p.name() != null ? p.name() : p.publicKey().base64(), p.enabled() ? "yes" : "no (peer disabled)"});
+            }
+            int[] w = new int[4];
+            for (String[] r : rows) {
+                for (int i = 0; i < 4; i++) {
+                    w[i] = Math.max(w[i], r[i].length());
+                }
+            }
+            for (String[] r : rows) {
+                out.printf("%-" + w[0] + "s  %-" + w[1] + "s  %-" + w[2] + "s  %-" + w[3] + "s  %s%n", r[0], r[1], r[2], r[3], r[4]);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    static PeerEntry findPeer(ConfigFile cfg, String nameOrKey) {
+        PeerEntry p = cfg.peer(nameOrKey);
+        if (p == null) {
+            try {
+                p = cfg.peerByKey(Base64Key.parse(nameOrKey));
+            } catch (IllegalArgumentException e) {
+                // not a key either
+            }
+        }
+        if (p == null) {
+            throw new IllegalArgumentException("no peer named '" + nameOrKey + "' (or with that key) in " + cfg.file());
+        }
+        return p;
+    }
+
+    private static InetSocketAddress wgListen(ConfigFile cfg) {
+        String l = cfg.server().listenAddr() != null ? cfg.server().listenAddr() : "0.0.0.0:" + ServerSettings.DEFAULT_PORT;
+        return ServeCommand.parseListen(l);
+    }
+
+    private static int apiPort(ConfigFile cfg) {
+        String l = cfg.api().listen() != null ? cfg.api().listen() : ApiSettings.DEFAULT_LISTEN;
+        return ServeCommand.parseListen("[api] listen", l).getPort();
+    }
+}
