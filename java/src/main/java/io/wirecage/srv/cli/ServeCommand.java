@@ -130,6 +130,9 @@ public final class ServeCommand implements Callable<Integer> {
         }
         Path configFile = configFile();
         ServerSettings settings = settings(configFile);
+        if (settings.api() != null) {
+            ApiServer.preload(); // class loading of Jetty and Jackson overlaps TUN and firewall set-up
+        }
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), sig -> stop.countDown());
         Signal.handle(new Signal("INT"), sig -> stop.countDown());

@@ -48,7 +48,13 @@ final class StateDir {
                 # outbound_interface = "eth0"        # default: the interface of the default route
                 # endpoint = "vpn.example.com:%d"    # what generated client configs connect to
                 # dns = ["1.1.1.1"]                  # DNS servers for generated client configs
-                """.formatted(KEY, ServerSettings.DEFAULT_PORT, ServerSettings.DEFAULT_SUBNET, ServerSettings.DEFAULT_PORT));
+
+                # The registration API of wirecage clients: on when a token is set (here, --auth-token or $AUTH_TOKEN).
+                # [api]
+                # listen = "0.0.0.0:8443"
+                # auth_token_file = "api.token"      # (umask 077; openssl rand -base64 24 > api.token)
+                # endpoint = "vpn.example.com:%d"    # told to clients as server_endpoint
+                """.formatted(KEY, ServerSettings.DEFAULT_PORT, ServerSettings.DEFAULT_SUBNET, ServerSettings.DEFAULT_PORT, ServerSettings.DEFAULT_PORT));
         log.info("first run: created {} and server key {} (public key {})", config, key, publicKey);
         log.info("add the first client with: wirecagesrv peer add NAME   (prints the client's config; --qr for a QR code)");
         return config;

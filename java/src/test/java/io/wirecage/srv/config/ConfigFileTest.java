@@ -118,6 +118,9 @@ class ConfigFileTest {
         assertThat(c.peers()).hasSize(2);
         assertThat(c.enabledPeers()).hasSize(1);
         assertThat(c.peer("phone").presharedKey()).isNotNull();
+        assertThat(c.api().listen()).isEqualTo("0.0.0.0:8443");
+        assertThat(c.api().authTokenFile()).isNull(); // the API stays off until a token is set
+        assertThat(c.enabledForwards()).extracting(PortForward::publicPort).containsExactly(8080);
     }
 
     @Test
