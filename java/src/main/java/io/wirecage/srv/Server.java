@@ -100,6 +100,13 @@ public final class Server implements AutoCloseable {
         Identity identity = Identity.create(privateKey, HANDSHAKE_RATE_LIMIT);
         undo.push(identity);
         java.util.Arrays.fill(privateKey, (byte) 0);
+        if (s.api() != null) {
+            // bound first, served last: a taken port fails the start before the host is touched
+            Registrar registrar = new Registrar(configFile, Base64Key.parse(publicKey), s, new LiveServer(), Server::portInUse,
+                    System::nanoTime);
+            api = ApiServer.bind(s.api(), registrar);
+            undo.push(api);
+        }
 
         UdpBind udp = batched ? UdpBind.bindNative(s.listen()) : UdpBind.bind(s.listen());
         undo.push(udp);
@@ -129,11 +136,8 @@ public final class Server implements AutoCloseable {
         MemoryRelease.afterStartup();
         device.start();
         log.info("data path: {}", device.ioDescription());
-        if (s.api() != null) {
-            Registrar registrar = new Registrar(configFile, Base64Key.parse(publicKey), s, new LiveServer(), Server::portInUse,
-                    System::nanoTime);
-            api = ApiServer.start(s.api(), registrar);
-            undo.push(api);
+        if (api != null) {
+            api.start();
             log.info("registration API on {} (server_endpoint {}, at most {} new peers per minute)", api.url(),
                     s.api().endpoint(), s.api().newPeersPerMinute());
         } else {

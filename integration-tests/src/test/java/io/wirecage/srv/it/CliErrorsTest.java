@@ -141,4 +141,72 @@ class CliErrorsTest {
             failsWithOneLine(args(goodKeyFile, peer1, "10.200.100.2/32"), "" + Topology.LISTEN_PORT);
         }
     }
+
+    /** A config file with an [api] table (extra lines appended); the key is the good one. */
+    private static Path apiConfig(String name, String apiLines) {
+        topology.writeSecret("server.key", serverKey.privateKey() + "\n");
+        return topology.writeSecret(name, """
+                [server]
+                private_key_file = "server.key"
+                listen_addr = "0.0.0.0:%d"
+                subnet = "%s"
+                outbound_interface = "%s"
+                tun_name = "%s"
+
+                [api]
+                listen = "0.0.0.0:8443"
+                endpoint = "vpn.test:%d"
+                %s
+                """.formatted(Topology.LISTEN_PORT, Topology.VPN_SUBNET, uplink, tun, Topology.LISTEN_PORT, apiLines));
+    }
+
+    private static String failsWithOneLine(Cmd cmd, String... mustMention) {
+        Cmd.Result r = cmd.timeout(Duration.ofSeconds(45)).run();
+        System.out.println("[it] " + String.join(" ", cmd.argv()) + "\n  -> exit " + r.exitCode() + ": " + r.output().strip());
+        assertThat(r.timedOut()).isFalse();
+        assertThat(r.exitCode()).as("exit code:\n%s", r.describe()).isNotZero();
+        List<String> lines = Cmd.nonBlankLines(r.output()).stream().filter(l -> !l.startsWith("WARNING:")).toList();
+        assertThat(lines).as("one line naming the problem:\n%s", r.describe()).hasSize(1);
+        for (String m : mustMention) {
+            assertThat(lines.get(0)).containsIgnoringCase(m);
+        }
+        assertThat(r.output()).as("the token never reaches the output").doesNotContain("tok3n");
+        return lines.get(0);
+    }
+
+    @Test
+    void apiTokenTooShortFromTheEnvironment() {
+        Path cfg = apiConfig("short-token.toml", "");
+        failsWithOneLine(ns.cmd(ServerProcess.javaCommand(List.of("--config", cfg.toString()))).env("AUTH_TOKEN", "tok3n"),
+                "token is too short");
+    }
+
+    @Test
+    void apiWithoutAConfigFile() {
+        List<String> a = args(goodKeyFile, peer1, "10.200.100.2/32");
+        a.addAll(List.of("--auth-token", "tok3n-0123456789abcdef"));
+        failsWithOneLine(ns.cmd(ServerProcess.javaCommand(a)), "config file");
+    }
+
+    @Test
+    void apiTlsFilesThatAreNotPem() {
+        topology.writeSecret("not-a-cert.pem", "hello\n");
+        topology.writeSecret("not-a-key.pem", "hello\n");
+        Path cfg = apiConfig("bad-tls.toml", "auth_token = \"tok3n-0123456789abcdef\"\ntls_cert = \"not-a-cert.pem\"\ntls_key = \"not-a-key.pem\"");
+        failsWithOneLine(ns.cmd(ServerProcess.javaCommand(List.of("--config", cfg.toString()))), "tls_cert", "not-a-cert.pem");
+    }
+
+    @Test
+    void apiPortInUseFailsLateAndStillLeavesNothingBehind() {
+        try (Background holder = new Background(ns.wrap(List.of(Require.python(), "-u", "-c",
+                "import socket, time\n"
+                        + "s = socket.socket()\n"
+                        + "s.bind(('0.0.0.0', 8443)); s.listen(1)\n"
+                        + "print('port held', flush=True)\n"
+                        + "time.sleep(120)\n")), dir.resolve("api-port-holder.log"))) {
+            holder.awaitLog("port held", Duration.ofSeconds(10));
+            Path cfg = apiConfig("api-port.toml", "auth_token = \"tok3n-0123456789abcdef\"");
+            failsWithOneLine(ns.cmd(ServerProcess.javaCommand(List.of("--config", cfg.toString()))), "API", "8443");
+        }
+    }
 }

@@ -61,8 +61,27 @@ public final class ApiServer implements AutoCloseable {
         this.settings = settings;
     }
 
-    /** Binds and starts the listener; fails with one clear line when the port is taken or TLS files are bad. */
+    /** Binds and starts the listener (for tests; the server binds early and starts late). */
     public static ApiServer start(ApiSettings settings, Registrar registrar) throws IOException {
+        ApiServer api = bind(settings, registrar);
+        try {
+            api.start();
+        } catch (IOException e) {
+            try {
+                api.close();
+            } catch (Exception ignored) {
+                // the start failure is the news
+            }
+            throw e;
+        }
+        return api;
+    }
+
+    /**
+     * Builds the listener and binds its port, without serving yet: the server calls this before it
+     * touches the host, so a taken port or bad TLS files fail the start with one clear line.
+     */
+    public static ApiServer bind(ApiSettings settings, Registrar registrar) throws IOException {
         SslContextFactory.Server ssl = null;
         if (settings.tls()) {
             warnIfReadable(settings.tlsKey());
@@ -101,22 +120,26 @@ public final class ApiServer implements AutoCloseable {
         SourceLimiter failures = new SourceLimiter(FAILURE_BURST, SECONDS_PER_FAILURE, 65_536, System::nanoTime);
         jetty.setHandler(new ApiHandler(registrar, settings.token(), failures));
         try {
-            jetty.start();
-        } catch (Exception e) {
-            try {
-                jetty.stop();
-            } catch (Exception ignored) {
-                // nothing more to undo
-            }
-            Throwable cause = e instanceof IOException && e.getCause() != null ? e.getCause() : e;
+            connector.open();
+        } catch (IOException e) {
+            connector.close();
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new IOException("cannot listen for the API on " + describe(listen) + ": " + cause.getMessage(), e);
         }
-        ApiServer api = new ApiServer(jetty, connector, ssl, settings);
-        if (ssl == null && !listen.getAddress().isLoopbackAddress()) {
-            log.warn("API serves plain HTTP on {}: the token crosses the network in clear; set tls_cert/tls_key "
-                    + "(or put a TLS proxy in front) where the path is not trusted", describe(listen));
+        return new ApiServer(jetty, connector, ssl, settings);
+    }
+
+    /** Starts serving on the bound port. */
+    public void start() throws IOException {
+        try {
+            jetty.start();
+        } catch (Exception e) {
+            throw new IOException("cannot start the API on " + describe(settings.listen()) + ": " + e.getMessage(), e);
         }
-        return api;
+        if (ssl == null && !settings.listen().getAddress().isLoopbackAddress()) {
+            log.warn("API serves plain HTTP on {}: the token crosses the network in clear; set tls_cert/tls_key "
+                    + "(or put a TLS proxy in front) where the path is not trusted", describe(settings.listen()));
+        }
     }
 
     /**
@@ -194,6 +217,7 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         jetty.stop();
+        connector.close(); // when it was bound but never started
     }
 
     /** Closes a new connection when its source already has {@code max} open. */

@@ -254,6 +254,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the registration API keeps its clients in the config file: "
                     + "run with --config (or without --private-key-file), not with flags only");
         }
+        ApiSettings.checkToken(token);
         if (!net.equals(file.subnet())) {
             throw new IllegalArgumentException("with the registration API on, set the subnet in " + file.file()
                     + " ([server] subnet), not with --subnet");

@@ -19,18 +19,23 @@ public record ApiSettings(InetSocketAddress listen, String token, String endpoin
     public static final int MIN_TOKEN_LENGTH = 16;
 
     public ApiSettings {
+        checkToken(token);
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both or neither");
+        }
+        if (newPeersPerMinute < 1) {
+            throw new IllegalArgumentException("new peers per minute must be at least 1");
+        }
+    }
+
+    /** Fails with one line (never echoing the token) when it is too short or has spaces or control characters. */
+    public static void checkToken(String token) {
         if (token == null || token.length() < MIN_TOKEN_LENGTH) {
             throw new IllegalArgumentException("API auth token is too short (" + (token == null ? 0 : token.length())
                     + " characters): use at least " + MIN_TOKEN_LENGTH + ", e.g. from `openssl rand -base64 24`");
         }
         if (token.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
             throw new IllegalArgumentException("API auth token must not contain spaces or control characters");
-        }
-        if ((tlsCert == null) != (tlsKey == null)) {
-            throw new IllegalArgumentException("--tls-cert and --tls-key go together: give both or neither");
-        }
-        if (newPeersPerMinute < 1) {
-            throw new IllegalArgumentException("new peers per minute must be at least 1");
         }
     }
 
