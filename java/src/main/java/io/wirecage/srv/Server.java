@@ -5,10 +5,10 @@ import io.wirecage.srv.api.Registrar;
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.PortForward;
-import io.wirecage.srv.device.Peer;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.conn.UdpBind;
 import io.wirecage.srv.device.Device;
+import io.wirecage.srv.device.Peer;
 import io.wirecage.srv.ipc.ControlSocket;
 import io.wirecage.srv.ipc.ShowConf;
 import io.wirecage.srv.ipc.Status;
@@ -23,12 +23,12 @@ import io.wirecage.srv.router.Privileges;
 import io.wirecage.srv.tun.LinuxTun;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Deque;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,6 +104,7 @@ public final class Server implements AutoCloseable {
             // bound first, served last: a taken port fails the start before the host is touched
             Registrar registrar = new Registrar(configFile, Base64Key.parse(publicKey), s, new LiveServer(), Server::portInUse,
                     System::nanoTime);
+            undo.push(registrar);
             api = ApiServer.bind(s.api(), registrar);
             undo.push(api);
         }
@@ -183,10 +184,6 @@ public final class Server implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.error("reload: port forwards not applied: {}", e.getMessage());
             return "error=port forwards: " + e.getMessage() + "\n";
-        } finally {
-            if (api != null) {
-                api.reloadTls();
-            }
         }
         settings = applied;
         long micros = (System.nanoTime() - start) / 1000;
@@ -194,6 +191,14 @@ public final class Server implements AutoCloseable {
                 next.peers().size(), u.added(), u.removed(), u.changed(), u.unchanged(), String.format("%.1f", micros / 1000.0));
         return "ok=1\npeers=" + next.peers().size() + "\nadded=" + u.added() + "\nremoved=" + u.removed()
                 + "\nchanged=" + u.changed() + "\nunchanged=" + u.unchanged() + "\nmicros=" + micros + "\n";
+    }
+
+    /** SIGHUP: a reload, and the API's TLS certificate is re-read too (after a renewal). */
+    public void reloadOnSignal() {
+        reload();
+        if (api != null) {
+            api.reloadTls();
+        }
     }
 
     /** Installs exactly the forwards of these settings (their peers are enabled: the settings validated that). */

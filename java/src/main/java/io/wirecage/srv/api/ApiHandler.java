@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -14,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -54,70 +54,132 @@ final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         InetAddress source = sourceOf(request);
-        Registrar.Reply reply;
-        try {
-            reply = route(request, source);
-        } catch (IOException | RuntimeException e) {
-            log.error("api: {} {} failed: {}", request.getMethod(), request.getHttpURI().getPath(), e.toString());
-            reply = Registrar.Reply.error(500, "internal error");
+        Registrar.Reply early = check(request, source);
+        if (early != null) {
+            write(response, callback, early);
+            return true;
         }
-        write(response, callback, reply);
+        // the body is read without holding a thread (a client may send it after the head), and the
+        // answer is written when the registrar's writer has applied the change
+        new BodyReader(request, bytes -> {
+            if (bytes == null) {
+                write(response, callback, failed(source, Registrar.Reply.error(413, "request body too large")));
+                return;
+            }
+            route(request, source, bytes).whenComplete((reply, error) -> {
+                if (error != null) {
+                    log.error("api: {} {} failed: {}", request.getMethod(), request.getHttpURI().getPath(), error.toString());
+                    reply = Registrar.Reply.error(500, "internal error");
+                }
+                write(response, callback, reply);
+            });
+        }, callback::failed).read();
         return true;
     }
 
-    private Registrar.Reply route(Request request, InetAddress source) throws IOException {
+    /**
+     * Reads a body of at most {@link #MAX_BODY} bytes chunk by chunk, asking Jetty to call back when more
+     * arrives instead of blocking; hands null to {@code done} when the body is larger.
+     */
+    private static final class BodyReader {
+        private final Request request;
+        private final java.util.function.Consumer<byte[]> done;
+        private final java.util.function.Consumer<Throwable> failed;
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(256);
+
+        BodyReader(Request request, java.util.function.Consumer<byte[]> done, java.util.function.Consumer<Throwable> failed) {
+            this.request = request;
+            this.done = done;
+            this.failed = failed;
+        }
+
+        void read() {
+            while (true) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(this::read);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    failed.accept(chunk.getFailure()); // the client went away while sending
+                    return;
+                }
+                ByteBuffer b = chunk.getByteBuffer();
+                int n = b.remaining();
+                if (bytes.size() + n > MAX_BODY) {
+                    chunk.release();
+                    done.accept(null);
+                    return;
+                }
+                byte[] part = new byte[n];
+                b.get(part);
+                bytes.write(part, 0, n);
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (last) {
+                    done.accept(bytes.toByteArray());
+                    return;
+                }
+            }
+        }
+    }
+
+    /** What can be answered from the request head alone: 429, 404, 405, 413; else null. */
+    private Registrar.Reply check(Request request, InetAddress source) {
         if (source != null && !failures.allowed(source)) {
             return new Registrar.Reply(429, Map.of("error", "too many failed attempts, try again later"),
                     failures.retryAfterSeconds(source));
         }
         String path = request.getHttpURI().getPath();
         String method = request.getMethod();
-        boolean register = REGISTER.equals(path);
-        boolean forward = PORTFORWARD.equals(path);
-        if (!register && !forward) {
+        boolean known = REGISTER.equals(path) || PORTFORWARD.equals(path);
+        if (!known) {
             return failed(source, Registrar.Reply.error(404, "not found"));
         }
-        if (!method.equals("POST") && !(forward && method.equals("DELETE"))) {
+        if (!method.equals("POST") && !(PORTFORWARD.equals(path) && method.equals("DELETE"))) {
             return failed(source, Registrar.Reply.error(405, "method not allowed"));
         }
-        long declared = request.getLength();
-        if (declared > MAX_BODY) {
+        if (request.getLength() > MAX_BODY) {
             return failed(source, Registrar.Reply.error(413, "request body too large"));
         }
-        byte[] bytes = readBody(request);
-        if (bytes == null) {
-            return failed(source, Registrar.Reply.error(413, "request body too large"));
-        }
+        return null;
+    }
+
+    private CompletableFuture<Registrar.Reply> route(Request request, InetAddress source, byte[] bytes) {
         JsonNode body;
         try {
             body = JSON.readTree(bytes);
         } catch (IOException e) {
-            return failed(source, Registrar.Reply.error(400, "invalid JSON body"));
+            body = null;
         }
         if (body == null || !body.isObject()) {
-            return failed(source, Registrar.Reply.error(400, "invalid JSON body"));
+            return done(failed(source, Registrar.Reply.error(400, "invalid JSON body")));
         }
         JsonNode token = body.get("token");
         if (token == null || !token.isTextual() || !tokenMatches(token.asText())) {
-            return failed(source, Registrar.Reply.error(401, "invalid token"));
+            return done(failed(source, Registrar.Reply.error(401, "invalid token")));
         }
         // authenticated from here on: mistakes are the client's, not guesses
-        if (register) {
+        if (REGISTER.equals(request.getHttpURI().getPath())) {
             return registrar.register(text(body, "client_public_key"));
         }
-        if (method.equals("POST")) {
+        if (request.getMethod().equals("POST")) {
             Integer publicPort = port(body, "public_port");
             Integer targetPort = port(body, "target_port");
             if (publicPort == null || targetPort == null) {
-                return Registrar.Reply.error(400, "public_port and target_port must be integers");
+                return done(Registrar.Reply.error(400, "public_port and target_port must be integers"));
             }
             return registrar.addForward(text(body, "client_public_key"), text(body, "protocol"), publicPort, targetPort);
         }
         Integer publicPort = port(body, "public_port");
         if (publicPort == null) {
-            return Registrar.Reply.error(400, "public_port must be an integer");
+            return done(Registrar.Reply.error(400, "public_port must be an integer"));
         }
         return registrar.removeForward(text(body, "protocol"), publicPort);
+    }
+
+    private static CompletableFuture<Registrar.Reply> done(Registrar.Reply r) {
+        return CompletableFuture.completedFuture(r);
     }
 
     private Registrar.Reply failed(InetAddress source, Registrar.Reply reply) {
@@ -126,14 +188,6 @@ final class ApiHandler extends Handler.Abstract {
                     source.getHostAddress(), reply.status(), reply.body().get("error"));
         }
         return reply;
-    }
-
-    /** The body, or null when it is larger than {@link #MAX_BODY} (chunked bodies have no length up front). */
-    private static byte[] readBody(Request request) throws IOException {
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            byte[] b = in.readNBytes(MAX_BODY + 1);
-            return b.length > MAX_BODY ? null : b;
-        }
     }
 
     private boolean tokenMatches(String given) {

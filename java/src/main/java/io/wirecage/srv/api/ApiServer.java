@@ -17,7 +17,6 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Connection;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -53,12 +52,20 @@ public final class ApiServer implements AutoCloseable {
     private final ServerConnector connector;
     private final SslContextFactory.Server ssl;
     private final ApiSettings settings;
+    private final PerSourceLimit perSource;
 
-    private ApiServer(Server jetty, ServerConnector connector, SslContextFactory.Server ssl, ApiSettings settings) {
+    private ApiServer(Server jetty, ServerConnector connector, SslContextFactory.Server ssl, ApiSettings settings,
+                      PerSourceLimit perSource) {
         this.jetty = jetty;
         this.connector = connector;
         this.ssl = ssl;
         this.settings = settings;
+        this.perSource = perSource;
+    }
+
+    /** Connections open from this source now (for tests). */
+    int openConnectionsFrom(InetAddress a) {
+        return perSource.openFrom(a);
     }
 
     /** Binds and starts the listener (for tests; the server binds early and starts late). */
@@ -113,7 +120,8 @@ public final class ApiServer implements AutoCloseable {
         connector.setPort(listen.getPort());
         connector.setIdleTimeout(IDLE_TIMEOUT_MS);
         connector.setAcceptQueueSize(128);
-        connector.addEventListener(new PerSourceLimit(MAX_CONNECTIONS_PER_SOURCE));
+        PerSourceLimit perSource = new PerSourceLimit(MAX_CONNECTIONS_PER_SOURCE);
+        connector.addEventListener(perSource);
         jetty.addConnector(connector);
         jetty.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, jetty));
         jetty.setErrorHandler(new JsonErrors());
@@ -126,7 +134,7 @@ public final class ApiServer implements AutoCloseable {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new IOException("cannot listen for the API on " + describe(listen) + ": " + cause.getMessage(), e);
         }
-        return new ApiServer(jetty, connector, ssl, settings);
+        return new ApiServer(jetty, connector, ssl, settings, perSource);
     }
 
     /** Starts serving on the bound port. */
@@ -220,10 +228,14 @@ public final class ApiServer implements AutoCloseable {
         connector.close(); // when it was bound but never started
     }
 
-    /** Closes a new connection when its source already has {@code max} open. */
+    /**
+     * Closes a new connection when its source already has {@code max} open. The source is remembered per
+     * connection: a closed endpoint no longer knows its remote address, so it cannot be asked at close.
+     */
     static final class PerSourceLimit implements Connection.Listener {
         private final int max;
         private final Map<InetAddress, AtomicInteger> open = new ConcurrentHashMap<>();
+        private final Map<Connection, InetAddress> sources = new ConcurrentHashMap<>();
 
         PerSourceLimit(int max) {
             this.max = max;
@@ -231,10 +243,12 @@ public final class ApiServer implements AutoCloseable {
 
         @Override
         public void onOpened(Connection connection) {
-            InetAddress a = source(connection.getEndPoint());
+            InetAddress a = connection.getEndPoint().getRemoteSocketAddress() instanceof InetSocketAddress isa
+                    ? isa.getAddress() : null;
             if (a == null) {
                 return;
             }
+            sources.put(connection, a);
             int n = open.computeIfAbsent(a, k -> new AtomicInteger()).incrementAndGet();
             if (n > max) {
                 connection.getEndPoint().close();
@@ -243,14 +257,16 @@ public final class ApiServer implements AutoCloseable {
 
         @Override
         public void onClosed(Connection connection) {
-            InetAddress a = source(connection.getEndPoint());
+            InetAddress a = sources.remove(connection);
             if (a != null) {
                 open.computeIfPresent(a, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
             }
         }
 
-        private static InetAddress source(EndPoint e) {
-            return e.getRemoteSocketAddress() instanceof InetSocketAddress isa ? isa.getAddress() : null;
+        /** Connections open from this source (for tests). */
+        int openFrom(InetAddress a) {
+            AtomicInteger n = open.get(a);
+            return n == null ? 0 : n.get();
         }
     }
 

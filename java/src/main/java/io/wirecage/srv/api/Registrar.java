@@ -13,10 +13,17 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,12 +34,15 @@ import org.slf4j.LoggerFactory;
  * table, and the running server applies the file as on SIGHUP before the answer goes out, so the
  * client's first handshake already finds its peer.
  */
-public final class Registrar {
+public final class Registrar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Registrar.class);
     /** Name prefix of peers created by the API (the rest is the start of the key, in hex). */
     public static final String NAME_PREFIX = "wirecage-";
     static final int MAX_FORWARDS_PER_PEER = 16;
     static final int MIN_PUBLIC_PORT = 1024;
+    /** Changes waiting for the writer; beyond this a request gets 503 at once instead of waiting. */
+    static final int MAX_PENDING = 4096;
+    static final int MAX_BATCH = 256;
 
     /** An answer: HTTP status and JSON body, plus Retry-After seconds for a 429 (0: none). */
     public record Reply(int status, Map<String, Object> body, long retryAfterSeconds) {
@@ -73,6 +83,9 @@ public final class Registrar {
     private final PortProbe probe;
     private final LongSupplier clock;
     private final TokenBucket newPeers;
+    private final BlockingQueue<Change> queue = new ArrayBlockingQueue<>(MAX_PENDING);
+    private final Thread writer;
+    private volatile boolean closed;
 
     public Registrar(Path configFile, Base64Key serverPublicKey, ServerSettings settings, Live live, PortProbe probe,
                      LongSupplier clock) {
@@ -86,54 +99,196 @@ public final class Registrar {
         this.probe = probe;
         this.clock = clock;
         this.newPeers = new TokenBucket(api.newPeersPerMinute(), api.newPeersPerMinute() / 60.0, clock.getAsLong());
+        this.writer = Thread.ofPlatform().name("api-writer").daemon().start(this::writeLoop);
     }
 
-    /** POST /v1/register: the same key always gets the same address; a new key the next free one. */
-    public Reply register(String clientKey) throws IOException {
+    /**
+     * POST /v1/register: the same key always gets the same address; a new key the next free one. A
+     * running peer is answered at once from memory; anything that may write the file goes to the writer.
+     */
+    public CompletableFuture<Reply> register(String clientKey) {
         Base64Key key = clientKey(clientKey);
         if (key == null) {
-            return Reply.error(400, "invalid client public key");
+            return done(Reply.error(400, "invalid client public key"));
         }
         Ipv4Prefix running = live.runningAddress(key);
         if (running != null) {
-            return registered(running);
+            return done(registered(running));
         }
-        Reply[] refused = new Reply[1];
-        PeerEntry peer = ConfigEditor.locked(configFile, cfg -> {
-            PeerEntry known = cfg.peerByKey(key);
-            if (known != null) {
-                if (!known.enabled()) {
-                    refused[0] = Reply.error(403, "peer is disabled");
+        return enqueue(new Register(key, new CompletableFuture<>()));
+    }
+
+    /** POST /v1/portforward. */
+    public CompletableFuture<Reply> addForward(String clientKey, String protocol, int publicPort, int targetPort) {
+        Base64Key key = clientKey(clientKey);
+        if (key == null) {
+            return done(Reply.error(400, "invalid client public key"));
+        }
+        if (!PortForward.isProtocol(protocol)) {
+            return done(Reply.error(400, "protocol must be 'tcp' or 'udp'"));
+        }
+        if (publicPort < MIN_PUBLIC_PORT) {
+            return done(Reply.error(400, "public port must be >= 1024"));
+        }
+        if (publicPort > 65535) {
+            return done(Reply.error(400, "public port must be <= 65535"));
+        }
+        if (targetPort < 1 || targetPort > 65535) {
+            return done(Reply.error(400, "target port must be 1..65535"));
+        }
+        return enqueue(new AddForward(key, protocol, publicPort, targetPort, new CompletableFuture<>()));
+    }
+
+    /** DELETE /v1/portforward. */
+    public CompletableFuture<Reply> removeForward(String protocol, int publicPort) {
+        if (!PortForward.isProtocol(protocol)) {
+            return done(Reply.error(400, "protocol must be 'tcp' or 'udp'"));
+        }
+        return enqueue(new RemoveForward(protocol, publicPort, new CompletableFuture<>()));
+    }
+
+    private static CompletableFuture<Reply> done(Reply r) {
+        return CompletableFuture.completedFuture(r);
+    }
+
+    private CompletableFuture<Reply> enqueue(Change c) {
+        if (closed || !queue.offer(c)) {
+            return done(Reply.error(503, "server busy, try again"));
+        }
+        return c.reply();
+    }
+
+    /** A change waiting for the writer. */
+    private sealed interface Change permits Register, AddForward, RemoveForward {
+        CompletableFuture<Reply> reply();
+    }
+
+    private record Register(Base64Key key, CompletableFuture<Reply> reply) implements Change {}
+
+    private record AddForward(Base64Key key, String protocol, int publicPort, int targetPort,
+                              CompletableFuture<Reply> reply) implements Change {}
+
+    private record RemoveForward(String protocol, int publicPort, CompletableFuture<Reply> reply) implements Change {}
+
+    /**
+     * The writer: takes what is queued (up to {@link #MAX_BATCH}), makes it one locked edit of the
+     * file (all new peers in one write and fsync) and one reload, then answers every request of the
+     * batch. Concurrent registrations cost one write and one reload per batch, not per key.
+     */
+    private void writeLoop() {
+        List<Change> batch = new ArrayList<>(MAX_BATCH);
+        while (!closed) {
+            try {
+                Change first = queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) {
+                    continue;
                 }
-                return known;
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                runBatch(batch);
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException | Error e) {
+                log.error("api: the writer failed a batch: {}", e.toString());
+                batch.forEach(c -> c.reply().complete(Reply.error(500, "internal error")));
+            } finally {
+                batch.clear();
             }
-            List<Ipv4Prefix> taken = new ArrayList<>(live.runningAddresses());
-            cfg.peers().forEach(p -> taken.addAll(p.allowedIps()));
+        }
+        Change c;
+        while ((c = queue.poll()) != null) {
+            c.reply().complete(Reply.error(503, "server shutting down"));
+        }
+    }
+
+    private void runBatch(List<Change> batch) {
+        Map<Change, Reply> replies = new HashMap<>();
+        boolean changed;
+        try {
+            changed = ConfigEditor.locked(configFile, cfg -> {
+                boolean any = registerAll(cfg, batch, replies);
+                for (Change c : batch) {
+                    if (c instanceof AddForward f) {
+                        any |= addForward(ConfigFile.load(configFile), f, replies);
+                    } else if (c instanceof RemoveForward r) {
+                        any |= removeForward(ConfigFile.load(configFile), r, replies);
+                    }
+                }
+                return any;
+            });
+        } catch (IOException | RuntimeException e) {
+            log.error("api: could not edit {}: {}", configFile, e.getMessage());
+            batch.forEach(c -> c.reply().complete(Reply.error(500, "internal error")));
+            return;
+        }
+        boolean needApply = changed;
+        for (Change c : batch) {
+            Reply r = replies.get(c);
+            // a peer of the file that the server does not run yet (a hand edit not yet reloaded)
+            needApply |= c instanceof Register reg && r != null && r.status() == 200 && live.runningAddress(reg.key()) == null;
+        }
+        boolean unapplied = needApply && apply() != null;
+        for (Change c : batch) {
+            Reply r = replies.getOrDefault(c, Reply.error(500, "internal error"));
+            c.reply().complete(unapplied && r.status() < 300 ? Reply.error(500, "the server could not apply the change") : r);
+        }
+    }
+
+    /** Decides every registration of the batch against the file; writes all new peers at once. */
+    private boolean registerAll(ConfigFile cfg, List<Change> batch, Map<Change, Reply> replies) throws IOException {
+        List<PeerEntry> added = new ArrayList<>();
+        Map<Base64Key, PeerEntry> inBatch = new HashMap<>();
+        List<Ipv4Prefix> taken = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        boolean takenKnown = false;
+        for (Change c : batch) {
+            if (!(c instanceof Register r)) {
+                continue;
+            }
+            PeerEntry known = cfg.peerByKey(r.key());
+            if (known == null) {
+                known = inBatch.get(r.key());
+            }
+            if (known != null) {
+                replies.put(c, known.enabled() ? registered(known.allowedIps().get(0)) : Reply.error(403, "peer is disabled"));
+                continue;
+            }
+            if (!takenKnown) {
+                takenKnown = true;
+                taken.addAll(live.runningAddresses());
+                cfg.peers().forEach(p -> {
+                    taken.addAll(p.allowedIps());
+                    names.add(p.name());
+                });
+            }
             Ipv4Prefix address;
             try {
                 address = AddressPool.nextFree(cfg.subnet(), cfg.subnet().network() + 1, taken);
             } catch (IllegalArgumentException e) {
-                refused[0] = Reply.error(503, "no IPs available");
-                return null;
+                replies.put(c, Reply.error(503, "no IPs available"));
+                continue;
             }
-            synchronized (newPeers) {
-                long now = clock.getAsLong();
-                if (!newPeers.tryTake(now)) {
-                    refused[0] = new Reply(429, Map.of("error", "too many new registrations, try again later"),
-                            newPeers.secondsUntilToken(now));
-                    return null;
-                }
+            long now = clock.getAsLong();
+            if (!newPeers.tryTake(now)) {
+                replies.put(c, new Reply(429, Map.of("error", "too many new registrations, try again later"),
+                        newPeers.secondsUntilToken(now)));
+                continue;
             }
-            PeerEntry entry = new PeerEntry(uniqueName(cfg, key), key, null, List.of(address), 0, true, 0);
-            ConfigEditor.appendPeer(cfg, entry);
-            log.info("api: registered a new peer '{}' ({}) with address {}", entry.name(), key.shortForm(), address);
-            return entry;
-        });
-        if (refused[0] != null) {
-            return refused[0];
+            PeerEntry entry = new PeerEntry(uniqueName(names, r.key()), r.key(), null, List.of(address), 0, true, 0);
+            names.add(entry.name());
+            taken.add(address);
+            added.add(entry);
+            inBatch.put(r.key(), entry);
+            replies.put(c, registered(address));
         }
-        Reply failed = apply();
-        return failed != null ? failed : registered(peer.allowedIps().get(0));
+        if (added.isEmpty()) {
+            return false;
+        }
+        ConfigEditor.appendPeers(cfg, added);
+        for (PeerEntry e : added) {
+            log.info("api: registered a new peer '{}' ({}) with address {}", e.name(), e.publicKey().shortForm(), e.allowedIps().get(0));
+        }
+        return true;
     }
 
     private Reply registered(Ipv4Prefix address) {
@@ -144,66 +299,39 @@ public final class Registrar {
         return Reply.of(200, body);
     }
 
-    /** POST /v1/portforward. */
-    public Reply addForward(String clientKey, String protocol, int publicPort, int targetPort) throws IOException {
-        Base64Key key = clientKey(clientKey);
-        if (key == null) {
-            return Reply.error(400, "invalid client public key");
+    private boolean addForward(ConfigFile cfg, AddForward a, Map<Change, Reply> replies) throws IOException {
+        PeerEntry peer = cfg.peerByKey(a.key());
+        if (peer == null) {
+            replies.put(a, Reply.error(404, "peer not found"));
+            return false;
         }
-        if (!PortForward.isProtocol(protocol)) {
-            return Reply.error(400, "protocol must be 'tcp' or 'udp'");
+        if (!peer.enabled()) {
+            replies.put(a, Reply.error(403, "peer is disabled"));
+            return false;
         }
-        if (publicPort < MIN_PUBLIC_PORT) {
-            return Reply.error(400, "public port must be >= 1024");
+        PortForward wanted = new PortForward(a.protocol(), a.publicPort(), a.targetPort(), a.key(), 0);
+        PortForward existing = cfg.forward(a.protocol(), a.publicPort());
+        Ipv4Prefix peerIp = peer.allowedIps().get(0);
+        if (existing != null) {
+            replies.put(a, existing.sameAs(wanted) ? forwarded(wanted, peerIp) : Reply.error(409, "port already in use"));
+            return false;
         }
-        if (publicPort > 65535) {
-            return Reply.error(400, "public port must be <= 65535");
+        String own = ServerSettings.portUsedByServer(a.protocol(), a.publicPort(), wgListen.getPort(), api.listen().getPort());
+        if (own != null || probe.inUse(a.protocol(), a.publicPort())) {
+            log.info("api: refused a forward of {} port {}: {}", a.protocol(), a.publicPort(),
+                    own != null ? own : "a local program listens on it");
+            replies.put(a, Reply.error(409, "port already in use"));
+            return false;
         }
-        if (targetPort < 1 || targetPort > 65535) {
-            return Reply.error(400, "target port must be 1..65535");
+        if (cfg.forwards().stream().filter(f -> f.peerKey().equals(a.key())).count() >= MAX_FORWARDS_PER_PEER) {
+            replies.put(a, Reply.error(403, "too many port forwards for this peer (at most " + MAX_FORWARDS_PER_PEER + ")"));
+            return false;
         }
-        Reply[] result = new Reply[1];
-        boolean changed = ConfigEditor.locked(configFile, cfg -> {
-            PeerEntry peer = cfg.peerByKey(key);
-            if (peer == null) {
-                result[0] = Reply.error(404, "peer not found");
-                return false;
-            }
-            if (!peer.enabled()) {
-                result[0] = Reply.error(403, "peer is disabled");
-                return false;
-            }
-            PortForward wanted = new PortForward(protocol, publicPort, targetPort, key, 0);
-            PortForward existing = cfg.forward(protocol, publicPort);
-            Ipv4Prefix peerIp = peer.allowedIps().get(0);
-            if (existing != null) {
-                result[0] = existing.sameAs(wanted) ? forwarded(wanted, peerIp) : Reply.error(409, "port already in use");
-                return false;
-            }
-            String own = ServerSettings.portUsedByServer(protocol, publicPort, wgListen.getPort(), api.listen().getPort());
-            if (own != null || probe.inUse(protocol, publicPort)) {
-                log.info("api: refused a forward of {} port {}: {}", protocol, publicPort,
-                        own != null ? own : "a local program listens on it");
-                result[0] = Reply.error(409, "port already in use");
-                return false;
-            }
-            if (cfg.forwards().stream().filter(f -> f.peerKey().equals(key)).count() >= MAX_FORWARDS_PER_PEER) {
-                result[0] = Reply.error(403, "too many port forwards for this peer (at most " + MAX_FORWARDS_PER_PEER + ")");
-                return false;
-            }
-            ConfigEditor.appendForward(cfg, wanted);
-            log.info("api: forwarding {} port {} to peer '{}' {}:{}", protocol, publicPort, peer.name(),
-                    Ipv4Prefix.format(peerIp.network()), targetPort);
-            result[0] = forwarded(wanted, peerIp);
-            return true;
-        });
-        if (changed) {
-            Reply failed = apply();
-            if (failed != null) {
-                return failed;
-            }
-        }
-        return result[0];
+        ConfigEditor.appendForward(cfg, wanted);
+        log.info("api: forwarding {} port {} to peer '{}' {}:{}", a.protocol(), a.publicPort(), peer.name(),
+                Ipv4Prefix.format(peerIp.network()), a.targetPort());
+        replies.put(a, forwarded(wanted, peerIp));
+        return true;
     }
 
     private static Reply forwarded(PortForward f, Ipv4Prefix peerIp) {
@@ -215,25 +343,16 @@ public final class Registrar {
         return Reply.of(201, body);
     }
 
-    /** DELETE /v1/portforward. */
-    public Reply removeForward(String protocol, int publicPort) throws IOException {
-        if (!PortForward.isProtocol(protocol)) {
-            return Reply.error(400, "protocol must be 'tcp' or 'udp'");
+    private boolean removeForward(ConfigFile cfg, RemoveForward r, Map<Change, Reply> replies) throws IOException {
+        PortForward f = cfg.forward(r.protocol(), r.publicPort());
+        if (f == null) {
+            replies.put(r, Reply.error(404, "port forward not found"));
+            return false;
         }
-        boolean removed = ConfigEditor.locked(configFile, cfg -> {
-            PortForward f = cfg.forward(protocol, publicPort);
-            if (f == null) {
-                return false;
-            }
-            ConfigEditor.removeForward(cfg, f);
-            log.info("api: removed the forward of {} port {}", protocol, publicPort);
-            return true;
-        });
-        if (!removed) {
-            return Reply.error(404, "port forward not found");
-        }
-        Reply failed = apply();
-        return failed != null ? failed : Reply.of(200, Map.of("status", "removed"));
+        ConfigEditor.removeForward(cfg, f);
+        log.info("api: removed the forward of {} port {}", r.protocol(), r.publicPort());
+        replies.put(r, Reply.of(200, Map.of("status", "removed")));
+        return true;
     }
 
     /** Applies the file; null when that worked, else a 500 (the reason is logged by the reload). */
@@ -244,6 +363,18 @@ public final class Registrar {
         }
         log.error("api: the running server did not apply the config file: {}", answer.strip());
         return Reply.error(500, "the server could not apply the change");
+    }
+
+    /** Stops the writer; what is still queued is answered 503. */
+    @Override
+    public void close() {
+        closed = true;
+        writer.interrupt();
+        try {
+            writer.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A 32-byte key in standard base64, not all zeros and not the server's own; else null. */
@@ -264,10 +395,10 @@ public final class Registrar {
         return zero || key.equals(serverKey) ? null : key;
     }
 
-    private static String uniqueName(ConfigFile cfg, Base64Key key) {
+    private static String uniqueName(Set<String> taken, Base64Key key) {
         String base = NAME_PREFIX + HexFormat.of().formatHex(key.bytes(), 0, 4);
         String name = base;
-        for (int i = 2; cfg.peer(name) != null; i++) {
+        for (int i = 2; taken.contains(name); i++) {
             name = base + "-" + i;
         }
         return name;

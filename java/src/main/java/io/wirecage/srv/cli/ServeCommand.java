@@ -142,7 +142,7 @@ public final class ServeCommand implements Callable<Integer> {
             Server current = running.get();
             if (current != null) {
                 // on its own thread: signal handlers must not block
-                Thread.ofPlatform().name("reload").start(current::reload);
+                Thread.ofPlatform().name("reload").start(current::reloadOnSignal);
             }
         });
 

@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 
 /**
@@ -28,26 +29,38 @@ public final class ConfigEditor {
         T apply(ConfigFile current) throws IOException;
     }
 
-    /** Serializes editors inside one JVM: a file lock only excludes other processes. */
-    private static final Object JVM_LOCK = new Object();
+    /** Serializes editors inside one JVM (a file lock only excludes other processes); fair, so no editor starves. */
+    private static final ReentrantLock JVM_LOCK = new ReentrantLock(true);
 
     /** Runs an edit with the file locked against other editors (other processes and threads). */
     public static <T> T locked(Path file, Edit<T> edit) throws IOException {
         Path lock = file.resolveSibling(file.getFileName() + ".lock");
-        synchronized (JVM_LOCK) {
-            try (FileChannel ch = FileChannel.open(lock, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                 FileLock ignored = ch.lock()) {
-                return edit.apply(ConfigFile.load(file));
-            }
+        JVM_LOCK.lock();
+        try (FileChannel ch = FileChannel.open(lock, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+             FileLock ignored = ch.lock()) {
+            return edit.apply(ConfigFile.load(file));
+        } finally {
+            JVM_LOCK.unlock();
         }
     }
 
     /** Appends a [[peer]] block, validating the result before anything is written. */
     public static void appendPeer(ConfigFile config, PeerEntry peer) throws IOException {
+        appendPeers(config, List.of(peer));
+    }
+
+    /** Appends [[peer]] blocks in one validated write (one fsync for a batch of registrations). */
+    public static void appendPeers(ConfigFile config, List<PeerEntry> peers) throws IOException {
         String text = Files.readString(config.file());
-        String block = (text.isEmpty() || text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n") + render(peer);
-        writeValidated(config.file(), text + block);
+        StringBuilder sb = new StringBuilder(text);
+        for (PeerEntry p : peers) {
+            int n = sb.length();
+            boolean oneNewline = n > 0 && sb.charAt(n - 1) == '\n';
+            boolean blankLine = oneNewline && n > 1 && sb.charAt(n - 2) == '\n';
+            sb.append(n == 0 || blankLine ? "" : oneNewline ? "\n" : "\n\n").append(render(p));
+        }
+        writeValidated(config.file(), sb.toString());
     }
 
     /**

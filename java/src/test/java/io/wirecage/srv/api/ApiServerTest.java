@@ -180,4 +180,98 @@ class ApiServerTest {
         HttpClient other = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.2")).build();
         assertThat(call(other, "POST", "/v1/register", register(FakeServer.TOKEN, k)).status()).isEqualTo(200);
     }
+
+    /** One request on its own connection (Connection: close); the whole raw response. */
+    private String raw(String head, byte[]... bodyParts) throws Exception {
+        return raw(head, 200, bodyParts);
+    }
+
+    private String raw(String head, long pauseMillis, byte[]... bodyParts) throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), api.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            for (byte[] part : bodyParts) {
+                Thread.sleep(pauseMillis); // the body comes after the head, in separate segments
+                out.write(part);
+                out.flush();
+            }
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String post(String path, int contentLength) {
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + contentLength + "\r\n\r\n";
+    }
+
+    @Test
+    void manyConnectionsOneAfterTheOtherFromOneSourceAreAllServed() throws Exception {
+        start();
+        byte[] body = register(FakeServer.TOKEN, FakeServer.key(1).base64()).getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 3 * ApiServer.MAX_CONNECTIONS_PER_SOURCE; i++) {
+            String resp = raw(post("/v1/register", body.length), 0, body);
+            assertThat(resp).as("connection %d", i + 1).startsWith("HTTP/1.1 200").contains("client_address");
+        }
+        InetAddress me = InetAddress.getLoopbackAddress();
+        boolean released = false;
+        for (int i = 0; i < 100 && !released; i++) {
+            released = api.openConnectionsFrom(me) == 0;
+            Thread.sleep(20);
+        }
+        assertThat(released).as("closed connections are no longer counted").isTrue();
+    }
+
+    @Test
+    void aSourceWithTooManyOpenConnectionsIsCutOffAndOthersGoOn() throws Exception {
+        start();
+        java.util.List<Socket> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < ApiServer.MAX_CONNECTIONS_PER_SOURCE; i++) {
+                held.add(new Socket(InetAddress.getLoopbackAddress(), api.port()));
+            }
+            boolean counted = false;
+            for (int i = 0; i < 100 && !counted; i++) {
+                counted = api.openConnectionsFrom(InetAddress.getLoopbackAddress()) == ApiServer.MAX_CONNECTIONS_PER_SOURCE;
+                Thread.sleep(20);
+            }
+            assertThat(counted).isTrue();
+            try (Socket extra = new Socket(InetAddress.getLoopbackAddress(), api.port())) {
+                extra.setSoTimeout(5000);
+                assertThat(extra.getInputStream().read()).as("the connection over the limit is closed").isEqualTo(-1);
+            }
+            HttpClient other = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.3")).build();
+            assertThat(call(other, "POST", "/v1/register", register(FakeServer.TOKEN, FakeServer.key(2).base64())).status())
+                    .isEqualTo(200);
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+        byte[] body = register(FakeServer.TOKEN, FakeServer.key(1).base64()).getBytes(StandardCharsets.UTF_8);
+        boolean servedAgain = false;
+        for (int i = 0; i < 50 && !servedAgain; i++) {
+            servedAgain = raw(post("/v1/register", body.length), body).startsWith("HTTP/1.1 200");
+            Thread.sleep(50);
+        }
+        assertThat(servedAgain).as("served again once the held connections closed").isTrue();
+    }
+
+    @Test
+    void aBodyThatFollowsTheHeadLaterOrInChunksIsReadAndLimited() throws Exception {
+        start();
+        byte[] body = register(FakeServer.TOKEN, FakeServer.key(1).base64()).getBytes(StandardCharsets.UTF_8);
+        int half = body.length / 2;
+        String resp = raw(post("/v1/register", body.length), java.util.Arrays.copyOf(body, half),
+                java.util.Arrays.copyOfRange(body, half, body.length));
+        assertThat(resp).startsWith("HTTP/1.1 200").contains("\"client_address\":\"10.200.100.2/24\"");
+
+        // a chunked body has no length up front: the limit applies while it is read
+        String big = "x".repeat(ApiHandler.MAX_BODY + 100);
+        String chunk = Integer.toHexString(big.length()) + "\r\n" + big + "\r\n0\r\n\r\n";
+        String chunked = raw("POST /v1/register HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n",
+                chunk.getBytes(StandardCharsets.US_ASCII));
+        assertThat(chunked).startsWith("HTTP/1.1 413").contains("{\"error\":\"request body too large\"}");
+    }
 }

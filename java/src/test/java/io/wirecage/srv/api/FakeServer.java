@@ -24,13 +24,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FakeServer implements Registrar.Live {
     static final String TOKEN = "correct-horse-battery-staple";
-    static final Base64Key SERVER_KEY = key(200);
+    static final Base64Key SERVER_KEY = key(65000);
 
     final Path file;
     final Map<Base64Key, Ipv4Prefix> running = new ConcurrentHashMap<>();
     final AtomicInteger applies = new AtomicInteger();
     final AtomicLong clock = new AtomicLong(1_000_000_000L);
     volatile boolean portsInUse;
+    volatile long applyDelayMillis;
 
     FakeServer(Path dir, String subnet, String extraToml) {
         file = dir.resolve("wirecagesrv.toml");
@@ -91,6 +92,13 @@ final class FakeServer implements Registrar.Live {
     @Override
     public synchronized String apply() {
         applies.incrementAndGet();
+        if (applyDelayMillis > 0) {
+            try {
+                Thread.sleep(applyDelayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         running.clear();
         for (PeerEntry p : load().peers()) {
             if (p.enabled()) {
