@@ -54,6 +54,8 @@ wcs_need_tools() {
   if [ "${WCS_INSTALL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && _wcs_is_debian_like; then
     echo "$who: installing ${missing_pkgs[*]} with apt-get (missing: ${missing_cmds[*]})" >&2
     local log; log=$(mktemp /tmp/wirecagesrv-apt.XXXXXX)
+    # Slim images drop /usr/share/man; Java packages' postinst fails without man1 (update-alternatives).
+    [ -d /usr/share/man/man1 ] || mkdir -p /usr/share/man/man1
     if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q \
            && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing_pkgs[@]}"; } >"$log" 2>&1; then
       tail -n 20 "$log" >&2
