@@ -12,7 +12,7 @@ if [ -z "${JAVA_HOME:-}" ] || ! _wcs_java_ok "$JAVA_HOME"; then
     if _wcs_java_ok "$candidate"; then JAVA_HOME=$candidate; break; fi
   done
   if [ -z "$JAVA_HOME" ]; then
-    echo "wirecagesrv: no JDK 21 or newer found (set JAVA_HOME or install one under /usr/lib/jvm)" >&2
+    echo "wirecagesrv: no JDK 21 or newer found (set JAVA_HOME, or install one under /usr/lib/jvm: package openjdk-21-jdk-headless on Debian trixie/Ubuntu 24.04, Temurin 21+ elsewhere; a release archive needs none)" >&2
     exit 1
   fi
 fi

@@ -17,7 +17,8 @@
 #                          set debian:bookworm-slim on machines that can pull: no debootstrap)
 #   WIRECAGE_CACHE         cache dir (default /var/cache/wirecagesrv)
 #   WIRECAGE_JDK           JDK used for jlink (default /usr/lib/jvm/temurin-25-jdk-amd64)
-#   WIRECAGE_JLINK_MODULES extra modules, comma separated (added to the default set + jdeps)
+#   WIRECAGE_JLINK_MODULES extra modules, comma separated (added to the default set + jdeps;
+#                          the module list lives in bin/jlink-runtime.sh, shared with the release)
 #   WIRECAGE_JLINK_EXCLUDE modules dropped from jdeps' findings (default java.desktop; set ""
 #                          to keep all)
 #   BORINGTUN_CLI_VERSION  boringtun-cli crate version (default 0.7.1)
@@ -50,10 +51,6 @@ BASE_PACKAGES=(
   wireguard-tools wireguard-go iproute2 iptables nftables iputils-ping curl iperf3 procps
   ca-certificates python3-minimal libpython3-stdlib netcat-openbsd
 )
-# A picocli + JNA + logback app: logging (JUL bridge), xml (logback config), naming + management
-# (logback optional paths, JMX), unsupported (sun.misc.Signal/Unsafe), net (extended socket
-# options), httpserver (a possible admin/metrics endpoint), crypto.ec (TLS/EC if ever needed).
-JLINK_MODULES_DEFAULT=java.base,java.logging,java.xml,java.naming,java.management,jdk.management,jdk.unsupported,jdk.net,jdk.httpserver,jdk.crypto.ec
 
 export DOCKER_BUILDKIT=0            # legacy builder: BuildKit needs docker-buildx (not installed)
 export DEBIAN_FRONTEND=noninteractive
@@ -223,37 +220,8 @@ build_client() {
 
 ########################################################################################
 # server: jlink runtime (cached by JDK release + modules) + jar
-jlink_runtime() { # prints the runtime dir
-  local jar_sha=$1 mods jdeps_cache
-  mods=$JLINK_MODULES_DEFAULT
-  [ -n "${WIRECAGE_JLINK_MODULES:-}" ] && mods="$mods,$WIRECAGE_JLINK_MODULES"
-  # Add whatever jdeps finds in the jar (cached per jar content; best effort).
-  jdeps_cache="$CACHE/jdeps/$jar_sha"
-  if [ ! -f "$jdeps_cache" ]; then
-    mkdir -p "$CACHE/jdeps"
-    "$JDK/bin/jdeps" --ignore-missing-deps --multi-release 25 --print-module-deps "$JAR" \
-      2>/dev/null | tail -n 1 | grep -E '^[a-z][a-zA-Z0-9.,]*$' >"$jdeps_cache.tmp" || true
-    mv -f "$jdeps_cache.tmp" "$jdeps_cache"
-  fi
-  [ -s "$jdeps_cache" ] && mods="$mods,$(cat "$jdeps_cache")"
-  # jdeps reports java.desktop for JNA (AWT helpers JNA only touches when asked to): ~20 MB
-  # that a headless server never loads. Drop such modules unless asked for explicitly.
-  local m excl=",${WIRECAGE_JLINK_EXCLUDE-java.desktop},"
-  mods=$(echo "$mods" | tr ',' '\n' | sed '/^$/d' | sort -u | while read -r m; do
-           case "$excl" in *",$m,"*) case ",${WIRECAGE_JLINK_MODULES:-}," in *",$m,"*) echo "$m" ;; esac ;; *) echo "$m" ;; esac
-         done | paste -sd,)
-  local opts="--strip-debug --no-header-files --no-man-pages --compress=zip-6"
-  local h; h=$( { cat "$JDK/release"; echo "$mods"; echo "$opts"; } | sha)
-  local dir="$CACHE/jre/$h"
-  if [ ! -x "$dir/bin/java" ]; then
-    log "jlink runtime with $mods"
-    rm -rf "$dir" "$dir.tmp"; mkdir -p "$CACHE/jre"
-    # shellcheck disable=SC2086
-    "$JDK/bin/jlink" --add-modules "$mods" $opts --output "$dir.tmp" >&2
-    mv "$dir.tmp" "$dir"
-    find "$CACHE/jre" -mindepth 1 -maxdepth 1 ! -name "$h" -exec rm -rf {} +
-  fi
-  echo "$dir"
+jlink_runtime() { # prints the runtime dir (bin/jlink-runtime.sh: the module list shared with the release archive)
+  WIRECAGE_CACHE=$CACHE "$REPO/bin/jlink-runtime.sh" --jar "$JAR" --jdk "$JDK" --cache "$CACHE"
 }
 build_server() {
   if [ ! -f "$JAR" ]; then
@@ -266,7 +234,7 @@ build_server() {
   base_id=$(image_id "$BASE_IMAGE")
   [ -n "$base_id" ] || die "base image $BASE_IMAGE not found"
   jar_sha=$(sha256sum "$JAR" | cut -c1-32)
-  jre=$(jlink_runtime "$jar_sha")
+  jre=$(jlink_runtime) || die "jlink runtime failed"
   hash=$( { cat "$HERE/server/Dockerfile"; echo "$base_id"; echo "$jar_sha"; basename "$jre"; } | sha)
   if up_to_date "$IMG_SERVER" "$hash"; then log "$IMG_SERVER up to date ($hash)"; return; fi
   local ctx="$CACHE/context/server"

@@ -38,8 +38,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
-    /** Runtime state: control sockets and the recorded ip_forward value, per TUN name. */
-    public static final Path RUN_DIR = Path.of("/run/wirecagesrv");
+    /**
+     * Runtime state: control sockets and the recorded ip_forward value, per TUN name. It is
+     * /run/wirecagesrv, or $RUNTIME_DIRECTORY where systemd sets it (RuntimeDirectory=wirecagesrv:
+     * the same path, created for the service's user, so a server without root can write there).
+     */
+    public static final Path RUN_DIR = runDir(System.getenv("RUNTIME_DIRECTORY"));
     /** Handshake initiations per second before boringtun answers with cookies (its device default). */
     private static final int HANDSHAKE_RATE_LIMIT = 100;
 
@@ -250,6 +254,16 @@ public final class Server implements AutoCloseable {
         public String apply() {
             return reload();
         }
+    }
+
+    static Path runDir(String runtimeDirectoryEnv) {
+        if (runtimeDirectoryEnv != null && !runtimeDirectoryEnv.isBlank()) {
+            String first = runtimeDirectoryEnv.split(":", 2)[0]; // systemd joins several directories with ':'
+            if (first.startsWith("/")) {
+                return Path.of(first);
+            }
+        }
+        return Path.of("/run/wirecagesrv");
     }
 
     public Device device() {

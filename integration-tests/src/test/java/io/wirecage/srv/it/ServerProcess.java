@@ -76,6 +76,16 @@ public final class ServerProcess implements AutoCloseable {
         return new ServerProcess(new Background(ns.wrap(javaCommand(args)), log), ns, tunName);
     }
 
+    /**
+     * Starts a server with a complete command line of the caller's (another launcher, another user,
+     * another environment); {@code ip netns exec} and the command must exec in place so that signals
+     * reach the server itself. Does not wait for readiness.
+     */
+    public static ServerProcess startCommand(Netns ns, List<String> argv, String tunName, Path log) {
+        System.out.println("[it] starting wirecagesrv in " + ns + ": " + String.join(" ", argv) + " (log " + log + ")");
+        return new ServerProcess(new Background(ns.wrap(argv), log), ns, tunName);
+    }
+
     public static Config config(Topology topology, WgKeys.KeyPair serverKey) {
         return new Config(topology, serverKey);
     }

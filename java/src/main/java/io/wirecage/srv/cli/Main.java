@@ -16,6 +16,10 @@ public final class Main {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new ServeCommand());
+        // `wirecagesrv generate-completion`: a bash/zsh completion script (picocli AutoComplete).
+        CommandLine completion = new CommandLine(new picocli.AutoComplete.GenerateCompletion());
+        completion.getCommandSpec().usageMessage().hidden(false);
+        cl.addSubcommand("generate-completion", completion);
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("wirecagesrv: " + ex.getMessage()
                     + " (see 'wirecagesrv --help')");

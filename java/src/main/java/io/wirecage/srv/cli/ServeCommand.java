@@ -368,7 +368,7 @@ public final class ServeCommand implements Callable<Integer> {
     static final class VersionProvider implements picocli.CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"wirecagesrv " + Version.get()};
+            return Version.lines();
         }
     }
 }

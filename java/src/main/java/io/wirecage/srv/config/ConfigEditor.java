@@ -141,6 +141,7 @@ public final class ConfigEditor {
                 ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
                 ch.force(true);
             }
+            keepOwner(file, tmp);
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -149,6 +150,28 @@ public final class ConfigEditor {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * A replaced file keeps its owner and group: root running `peer add` on the config of a service
+     * that runs as its own user (systemd unit) must not make the file unreadable for that user.
+     */
+    private static void keepOwner(Path file, Path tmp) throws IOException {
+        java.nio.file.attribute.PosixFileAttributes old;
+        try {
+            old = Files.readAttributes(file, java.nio.file.attribute.PosixFileAttributes.class);
+        } catch (java.nio.file.NoSuchFileException | UnsupportedOperationException e) {
+            return; // a new file, or no POSIX owners here
+        }
+        java.nio.file.attribute.PosixFileAttributes now =
+                Files.readAttributes(tmp, java.nio.file.attribute.PosixFileAttributes.class);
+        if (old.owner().equals(now.owner()) && old.group().equals(now.group())) {
+            return;
+        }
+        java.nio.file.attribute.PosixFileAttributeView view =
+                Files.getFileAttributeView(tmp, java.nio.file.attribute.PosixFileAttributeView.class);
+        view.setOwner(old.owner()); // root only; anyone else already is the owner (or gets a clear error)
+        view.setGroup(old.group());
     }
 
     /** A [[peer]] block as TOML text. */

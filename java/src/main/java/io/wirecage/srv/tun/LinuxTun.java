@@ -73,7 +73,10 @@ public final class LinuxTun implements AutoCloseable {
         if (fd < 0) {
             int errno = Native.getLastError();
             throw new IOException("cannot open " + CLONE_DEVICE + ": " + describe(errno)
-                    + (errno == LibC.EPERM || errno == LibC.EACCES ? " (run as root or with CAP_NET_ADMIN)" : ""));
+                    + (errno == LibC.EACCES && !"root".equals(System.getProperty("user.name"))
+                    ? " (its file mode does not let user " + System.getProperty("user.name") + " open it: udev makes it 0666 "
+                            + "on most systems; chmod 0666 " + CLONE_DEVICE + ", or run as root)"
+                    : errno == LibC.EPERM || errno == LibC.EACCES ? " (run as root or with CAP_NET_ADMIN)" : ""));
         }
         LinuxTun tun = new LinuxTun(name, fd, vnetHeader);
         try {
