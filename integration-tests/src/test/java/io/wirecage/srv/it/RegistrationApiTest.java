@@ -333,6 +333,23 @@ class RegistrationApiTest {
         WgQuickClient client = run(c, key, reg);
         getByName(client);
         client.down();
+
+        // a renewed certificate (here from another CA) is picked up on SIGHUP, without a restart
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                "-subj", "/CN=wirecagesrv e2e CA 2", "-keyout", dir + "/ca2.key", "-out", dir + "/ca2.pem");
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + SERVER_NAME,
+                "-keyout", dir + "/api2.key", "-out", dir + "/api2.csr");
+        openssl("x509", "-req", "-in", dir + "/api2.csr", "-CA", dir + "/ca2.pem", "-CAkey", dir + "/ca2.key", "-CAcreateserial",
+                "-days", "2", "-extfile", dir + "/san.ext", "-out", dir + "/api.pem.new");
+        Cmd.of("mv", dir + "/api2.key", dir + "/api.key").check();
+        Cmd.of("mv", dir + "/api.pem.new", dir + "/api.pem").check();
+        Cmd.of("kill", "-HUP", Long.toString(server.pid())).check();
+        server.awaitLogLine(Duration.ofSeconds(10), "API certificate re-read");
+        WirecageClient.Api renewed = new WirecageClient.Api(https.baseUrl(), TOKEN, dir + "/ca2.pem");
+        assertThat(renewed.register(c.ns(), key.publicKey()).json()).isEqualTo(reg.json());
+        Cmd.Result oldCa = c.ns().cmd("curl", "-sS", "--max-time", "10", "--cacert", dir + "/ca.pem", "-X", "POST",
+                "--data-binary", "{}", https.baseUrl() + "/v1/register").run();
+        assertThat(oldCa.ok()).as("the old certificate is no longer served").isFalse();
         assertThat(server.terminate()).isZero();
     }
 

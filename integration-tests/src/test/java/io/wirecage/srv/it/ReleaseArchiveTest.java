@@ -113,11 +113,23 @@ class ReleaseArchiveTest {
 
         WgKeys.KeyPair serverKey = WgKeys.generate();
         WgKeys.KeyPair clientKey = WgKeys.generate();
-        Path key = topo.writeSecret("server.key", serverKey.privateKey() + "\n");
-        List<String> argv = concat(env, List.of(home.resolve("bin/wirecagesrv").toString(),
-                "--private-key-file", key.toString(), "--listen", "0.0.0.0:" + Topology.LISTEN_PORT,
-                "--subnet", Topology.VPN_SUBNET, "--peer", clientKey.publicKey(), "--peer-ip", topo.client(1).tunnelAddr() + "/32",
-                "--outbound-interface", topo.uplink(), "--tun-name", topo.tunName()));
+        // with the registration API over HTTPS: Jetty, Jackson and TLS must work in the trimmed runtime
+        String dir = topo.workDir().toString();
+        RegistrationApiTest.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", dir + "/api.key", "-out", dir + "/api.pem");
+        TomlConfig config = TomlConfig.create(topo, serverKey, "release.toml")
+                .peer(TomlConfig.Peer.of("client1", clientKey.publicKey(), topo.client(1).tunnelAddr() + "/32"))
+                .extra("""
+                        [api]
+                        listen = "127.0.0.1:8443"
+                        auth_token = "release-test-token-0123"
+                        endpoint = "vpn.test:51820"
+                        tls_cert = "api.pem"
+                        tls_key = "api.key"
+                        """);
+        config.write();
+        List<String> argv = concat(env, List.of(home.resolve("bin/wirecagesrv").toString(), "--config", config.file().toString()));
         long t0 = System.nanoTime();
         ServerProcess server = topo.track(ServerProcess.startCommand(topo.server(), argv, topo.tunName(),
                 topo.workDir().resolve("release-server.log")));
@@ -128,7 +140,11 @@ class ReleaseArchiveTest {
         // The process is the archive's own runtime.
         Path exe = Path.of("/proc", "" + server.pid(), "exe").toRealPath();
         assertThat(exe).as("executable of the server process").isEqualTo(home.resolve("runtime/bin/java").toRealPath());
-        assertThat(server.log()).contains("wirecagesrv ").contains("listening on");
+        assertThat(server.log()).contains("wirecagesrv ").contains("listening on").contains("registration API on https://127.0.0.1:8443");
+        WirecageClient.Answer reg = new WirecageClient.Api("https://127.0.0.1:8443", "release-test-token-0123", dir + "/api.pem")
+                .register(topo.server(), WgKeys.generate().publicKey());
+        assertThat(reg.status()).as("registration over HTTPS: %s", reg.body()).isEqualTo(200);
+        assertThat(reg.text("client_address")).isEqualTo("10.200.100.3/24");
 
         WgQuickClient client = WgQuickClient.fullTunnel(topo, topo.client(1), clientKey, serverKey.publicKey());
         client.up();
