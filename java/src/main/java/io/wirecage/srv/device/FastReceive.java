@@ -147,7 +147,12 @@ final class FastReceive implements Runnable {
                 counters.droppedNotIpv4.incrementAndGet();
             }
             case WRITE_TO_NETWORK -> {
-                peer.updateEndpoint(family, port, hi, lo);
+                boolean cookie = n > 0 && tunData.get(pos) == Receive.COOKIE_REPLY;
+                if (cookie) {
+                    counters.cookieRepliesSent.incrementAndGet(); // unauthenticated: the endpoint stays
+                } else {
+                    peer.updateEndpoint(family, port, hi, lo);
+                }
                 if (UdpIo.sendTo(udpFd, tunData, pos, n, family, port, hi, lo, device.udp().isV6()) < 0) {
                     counters.droppedSendFailed.incrementAndGet();
                 }

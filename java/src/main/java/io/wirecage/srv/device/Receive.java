@@ -123,6 +123,9 @@ final class Receive implements Runnable {
         decapsulate(peer, from, length, initiation);
     }
 
+    /** WireGuard's message type of a cookie reply (the first byte; the other three are zero). */
+    static final byte COOKIE_REPLY = 3;
+
     private void decapsulate(Peer peer, InetSocketAddress from, int length, boolean initiation) {
         // Only a handshake initiation wakes an idle peer; anything else for it belongs to a dropped session.
         Tunnel tunnel = initiation ? peer.activeTunnel() : peer.tunnel();
@@ -147,6 +150,13 @@ final class Receive implements Runnable {
                 drainIfQueued(peer);
             }
             case WRITE_TO_NETWORK -> {
+                if (len > 0 && out.get(0) == COOKIE_REPLY) {
+                    // the tunnel's own rate-limit check answered an unauthenticated message with a cookie:
+                    // not a handshake, so the endpoint stays and nothing queued is sent to this sender
+                    send(len, from);
+                    counters.cookieRepliesSent.incrementAndGet();
+                    return;
+                }
                 peer.updateEndpoint(from);
                 send(len, from);
                 peer.mayHaveQueued = false;
