@@ -103,6 +103,7 @@ final class ImportCommand implements Callable<Integer> {
             toml.append("dns = [").append(String.join(", ", dns.stream().map(ConfigEditor::quote).toList())).append("]\n");
         }
         List<PeerEntry> peers = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
         for (Section s : sections) {
             if (!s.kind().equals("Peer")) {
                 continue;
@@ -135,7 +136,7 @@ final class ImportCommand implements Callable<Integer> {
             }
             String ka = s.first("PersistentKeepalive");
             int keepalive = ka == null || ka.equalsIgnoreCase("off") ? 0 : Integer.parseInt(ka);
-            peers.add(new PeerEntry(s.comment(), key, psk, ips, keepalive, true, 0));
+            peers.add(new PeerEntry(uniqueName(names, s.comment()), key, psk, ips, keepalive, true, 0));
         }
         for (PeerEntry p : peers) {
             toml.append('\n').append(ConfigEditor.render(p));
@@ -153,5 +154,20 @@ final class ImportCommand implements Callable<Integer> {
         err.println("wirecagesrv: imported " + peers.size() + " peer(s) into " + out + " (key in " + keyFile + ")");
         err.flush();
         return 0;
+    }
+
+    /**
+     * A comment above [Peer] becomes the peer's name; names must be unique, so a repeated comment (say,
+     * "# laptop" above two peers) gets "-2", "-3"... instead of failing the import.
+     */
+    static String uniqueName(java.util.Set<String> taken, String comment) {
+        if (comment == null) {
+            return null;
+        }
+        String name = comment;
+        for (int i = 2; !taken.add(name); i++) {
+            name = comment + "-" + i;
+        }
+        return name;
     }
 }

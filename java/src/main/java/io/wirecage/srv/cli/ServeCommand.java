@@ -350,7 +350,11 @@ public final class ServeCommand implements Callable<Integer> {
             if (host.isEmpty()) {
                 addr = InetAddress.getByAddress(new byte[4]);
             } else if (host.startsWith("[") && host.endsWith("]")) {
-                addr = InetAddress.getByName(host.substring(1, host.length() - 1)); // a literal: no DNS lookup
+                String literal = host.substring(1, host.length() - 1);
+                if (!literal.contains(":") || !literal.matches("[0-9A-Fa-f:.]+")) {
+                    throw new IllegalArgumentException("not an IPv6 literal"); // never a name: no DNS lookup
+                }
+                addr = InetAddress.getByName(literal); // a literal: getByName only parses it
             } else {
                 addr = SourceAddress.toInetAddress(SourceAddress.IPV4, 0, SourceAddress.ipv4(Ipv4Prefix.parseAddress(host)));
             }

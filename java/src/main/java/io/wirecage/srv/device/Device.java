@@ -89,7 +89,11 @@ public final class Device implements AutoCloseable {
             }
             index = usedIndexes.nextClearBit(index);
             usedIndexes.set(index);
-            next.add(new Peer(s, index, this::createTunnel)); // the tunnel comes with the first handshake
+            Peer fresh = new Peer(s, index, this::createTunnel); // the tunnel comes with the first handshake
+            if (p != null) {
+                fresh.keepEndpointOf(p); // a new preshared key or keepalive does not make the peer unreachable
+            }
+            next.add(fresh);
         }
         // The data path routes by the table, not by Peer.settings: update settings, then build and publish.
         settingUpdates.forEach(Runnable::run);
@@ -190,7 +194,7 @@ public final class Device implements AutoCloseable {
     }
 
     public int listenPort() {
-        return udp.localAddress().getPort();
+        return udp == null ? 0 : udp.localAddress().getPort(); // no socket: unit tests of the peer logic
     }
 
     /**

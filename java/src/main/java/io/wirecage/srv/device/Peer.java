@@ -167,6 +167,16 @@ public final class Peer {
     }
 
     /** Roaming: follow the peer to whatever address its latest authenticated packet came from. */
+    /** Sets the endpoint as a packet from {@code from} would (tests of what is printed for a peer). */
+    public void useEndpointForTest(InetSocketAddress from) {
+        updateEndpoint(from);
+    }
+
+    /** Takes over where an old instance of this peer was last heard from (its settings changed). */
+    void keepEndpointOf(Peer old) {
+        endpoint = old.endpoint;
+    }
+
     void updateEndpoint(InetSocketAddress from) {
         Endpoint current = endpoint;
         if (current == null || (current.address() != from && !from.equals(current.address()))) {

@@ -231,6 +231,6 @@ final class Receive implements Runnable {
     }
 
     static String format(InetSocketAddress a) {
-        return a == null ? "(none)" : a.getAddress().getHostAddress() + ":" + a.getPort();
+        return a == null ? "(none)" : io.wirecage.srv.conn.EndpointFormat.format(a);
     }
 }

@@ -1,5 +1,6 @@
 package io.wirecage.srv.ipc;
 
+import io.wirecage.srv.conn.EndpointFormat;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.device.Device;
@@ -32,7 +33,7 @@ public final class ShowConf {
                     .collect(Collectors.joining(", "))).append('\n');
             InetSocketAddress ep = p.endpoint();
             if (ep != null) {
-                sb.append("Endpoint = ").append(ep.getAddress().getHostAddress()).append(':').append(ep.getPort()).append('\n');
+                sb.append("Endpoint = ").append(EndpointFormat.format(ep)).append('\n');
             }
             if (p.settings().persistentKeepalive() > 0) {
                 sb.append("PersistentKeepalive = ").append(p.settings().persistentKeepalive()).append('\n');

@@ -1,5 +1,6 @@
 package io.wirecage.srv.ipc;
 
+import io.wirecage.srv.conn.EndpointFormat;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.device.Device;
 import io.wirecage.srv.device.Peer;
@@ -35,7 +36,7 @@ public final class Status {
         if (p.settings().name() != null) {
             sb.append("name=").append(p.settings().name()).append('\n');
         }
-        sb.append("endpoint=").append(ep == null ? "(none)" : ep.getAddress().getHostAddress() + ":" + ep.getPort()).append('\n');
+        sb.append("endpoint=").append(ep == null ? "(none)" : EndpointFormat.format(ep)).append('\n');
         sb.append("allowed_ips=").append(p.settings().allowedIps().stream().map(Ipv4Prefix::toString)
                 .collect(Collectors.joining(","))).append('\n');
         sb.append("latest_handshake_ms_ago=").append(stats[0]).append('\n');

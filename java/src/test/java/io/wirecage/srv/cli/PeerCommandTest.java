@@ -176,6 +176,38 @@ class PeerCommandTest {
     }
 
     @Test
+    void importGivesRepeatedCommentsDistinctNames() throws Exception {
+        Path wg0 = dir.resolve("twins.conf");
+        Files.writeString(wg0, """
+                [Interface]
+                Address = 10.9.0.1/24
+                ListenPort = 51000
+                PrivateKey = YEocP0e2o1WT5GlvBvQzVF7h/CV4IfNtX5h9uOnIaUg=
+
+                # phone
+                [Peer]
+                PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=
+                AllowedIPs = 10.9.0.2/32
+
+                # phone
+                [Peer]
+                PublicKey = TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=
+                AllowedIPs = 10.9.0.3/32
+                """);
+        Path out = dir.resolve("twins/wirecagesrv.toml");
+        Run r = run("import", wg0.toString(), "--output", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(ConfigFile.load(out).peers()).extracting(PeerEntry::name).containsExactly("phone", "phone-2");
+    }
+
+    @Test
+    void listenWithABracketedNameIsRefusedWithoutALookup() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ServeCommand.parseListen("[localhost]:51820"))
+                .hasMessageContaining("the address must be an IP literal");
+        assertThat(ServeCommand.parseListen("[::1]:51820").getAddress().getHostAddress()).isEqualTo("0:0:0:0:0:0:0:1");
+    }
+
+    @Test
     void keysAreByteCompatibleWithWg() throws Exception {
         for (int i = 0; i < 5; i++) {
             Run gen = run("genkey");

@@ -44,6 +44,8 @@ class PeerUpdateTest {
         Tunnel t2 = p2.activeTunnel();
         Tunnel t3 = p3.activeTunnel();
         assertThat(p1.activeTunnel()).isSameAs(t1);
+        java.net.InetSocketAddress p3Endpoint = new java.net.InetSocketAddress("2001:db8::3", 40000);
+        p3.updateEndpoint(p3Endpoint);
 
         // p1 unchanged, p2 moves address (same tunnel), p3 gets a keepalive (new tunnel), p4 is new
         u = device.updatePeers(List.of(peer(1, "10.0.0.2/32", null, 0), peer(2, "10.0.0.9/32", null, 0),
@@ -54,6 +56,7 @@ class PeerUpdateTest {
         assertThat(device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.3"))).isNull();
         Peer p3b = device.peers().byAddress(Ipv4Prefix.parseAddress("10.0.0.4"));
         assertThat(p3b).isNotSameAs(p3);
+        assertThat(p3b.endpoint()).as("a peer re-created for a new keepalive keeps its endpoint").isEqualTo(p3Endpoint);
         ByteBuffer buf = ByteBuffer.allocateDirect(256);
         assertThat(p1.tunnel()).isSameAs(t1);
         assertThat(p2.tunnel()).isSameAs(t2);
