@@ -27,6 +27,12 @@ public final class Counters {
     /** Datagrams larger than a receive region (batched path). */
     final AtomicLong droppedTruncated = new AtomicLong();
     final AtomicLong cookieRepliesSent = new AtomicLong();
+    /** Exceptions a data-path step did not expect (each one dropped what it was handling). */
+    final AtomicLong internalErrors = new AtomicLong();
+    /** Tunnels thrown away after a native panic (the peer gets a fresh one at its next handshake). */
+    final AtomicLong tunnelsDiscarded = new AtomicLong();
+    /** Failed socket receives (each one waited, see Supervisor.Backoff). */
+    final AtomicLong receiveErrors = new AtomicLong();
     final AtomicLong handshakesCompleted = new AtomicLong();
 
     /** Counts a negative boringtun result code (a dropped packet). */
@@ -53,6 +59,9 @@ public final class Counters {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("handshakes_completed", handshakesCompleted.get());
         m.put("cookie_replies_sent", cookieRepliesSent.get());
+        m.put("internal_errors", internalErrors.get());
+        m.put("tunnels_discarded", tunnelsDiscarded.get());
+        m.put("receive_errors", receiveErrors.get());
         m.put("dropped_unknown_peer", droppedUnknownPeer.get());
         m.put("dropped_unknown_index", droppedUnknownIndex.get());
         m.put("dropped_source_not_allowed", droppedSourceNotAllowed.get());

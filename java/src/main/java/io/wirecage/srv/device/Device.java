@@ -157,6 +157,11 @@ public final class Device implements AutoCloseable {
         failure.complete(t);
     }
 
+    /** Unit tests of the supervision run loops without sockets or threads. */
+    void markRunningForTest(boolean on) {
+        running = on;
+    }
+
     public boolean isRunning() {
         return running;
     }

@@ -28,6 +28,7 @@ final class FastReceive implements Runnable {
     private static final int MESSAGES_WITH_GRO = 8;
 
     private final Device device;
+    private final Supervisor supervisor;
     private final Counters counters;
     private final Receive control;
     private final int udpFd;
@@ -45,7 +46,8 @@ final class FastReceive implements Runnable {
     FastReceive(Device device) {
         this.device = device;
         this.counters = device.counters();
-        this.control = new Receive(device);
+        this.supervisor = new Supervisor(device, "wg-receive");
+        this.control = new Receive(device, supervisor);
         this.udpFd = device.udp().fd();
         this.tunFd = device.tun().fd();
         this.vnet = device.tun().vnetHeader();
@@ -66,15 +68,23 @@ final class FastReceive implements Runnable {
     }
 
     private void loop() {
-        while (device.isRunning()) {
+        Supervisor.Backoff backoff = new Supervisor.Backoff();
+        Supervisor.RateLimitedLog receiveLog = new Supervisor.RateLimitedLog(Supervisor.LOG_INTERVAL_NANOS);
+        supervisor.loop(() -> {
             long n = UdpIo.receive(udpFd, rx, maxMessages, POLL_MILLIS);
             if (n < 0) {
                 if (!device.isRunning()) {
-                    return;
+                    return false;
                 }
-                log.warn("UDP receive failed: errno {}", -n);
-                continue;
+                counters.receiveErrors.incrementAndGet();
+                long held = receiveLog.tryLog();
+                if (held >= 0) {
+                    log.warn("UDP receive failed: errno {} ({} more since the last report; retrying with a pause)", -n, held);
+                }
+                backoff.failed();
+                return true;
             }
+            backoff.succeeded();
             for (int m = 0; m < n; m++) {
                 int off = rx.off(m);
                 int len = rx.len(m);
@@ -95,11 +105,14 @@ final class FastReceive implements Runnable {
                         datagram(o, Math.min(seg, end - o), family, port, hi, lo);
                     } catch (IllegalStateException e) {
                         counters.droppedPeerRemoved.incrementAndGet(); // removed by a reload meanwhile
+                    } catch (RuntimeException e) {
+                        supervisor.unexpected(e); // this datagram is lost, the rest of the batch is not
                     }
                 }
             }
             flush();
-        }
+            return true;
+        });
     }
 
     private void datagram(int o, int len, int family, int port, long hi, long lo) {
@@ -121,6 +134,7 @@ final class FastReceive implements Runnable {
             counters.droppedUnknownIndex.incrementAndGet(); // the peer is idle: a stale session's packet
             return;
         }
+        supervisor.current = peer;
         long r = tunnel.decapsulate(hi, lo, family, rx, o, len, tun, pos);
         int code = TunnelResult.code(r);
         int n = TunnelResult.length(r);

@@ -26,6 +26,7 @@ final class FastSend implements Runnable {
     private static final int POLL_MILLIS = 200;
 
     private final Device device;
+    private final Supervisor supervisor;
     private final Counters counters;
     private final UdpBind udp;
     private final int tunFd;
@@ -39,6 +40,7 @@ final class FastSend implements Runnable {
 
     FastSend(Device device) {
         this.device = device;
+        this.supervisor = new Supervisor(device, "wg-send");
         this.counters = device.counters();
         this.udp = device.udp();
         this.tunFd = device.tun().fd();
@@ -57,14 +59,14 @@ final class FastSend implements Runnable {
     }
 
     private void loop() {
-        while (device.isRunning()) {
+        supervisor.loop(() -> {
             long r = TunIo.read(tunFd, in, vnet, POLL_MILLIS);
             if (r < 0) {
                 if (device.isRunning()) {
                     log.error("TUN read failed, stopping: errno {}", -r);
                     device.fail(new IOException("TUN read failed: errno " + -r));
                 }
-                return;
+                return false;
             }
             int n = TunIo.count(r);
             int malformed = TunIo.dropped(r);
@@ -76,10 +78,13 @@ final class FastSend implements Runnable {
                     packet(in.off(i), in.len(i));
                 } catch (IllegalStateException e) {
                     counters.droppedPeerRemoved.incrementAndGet(); // removed by a reload meanwhile
+                } catch (RuntimeException e) {
+                    supervisor.unexpected(e); // this packet is lost, the rest of the batch is not
                 }
             }
             flush();
-        }
+            return true;
+        });
     }
 
     private void packet(int off, int len) {
@@ -92,6 +97,7 @@ final class FastSend implements Runnable {
             counters.droppedNoRoute.incrementAndGet();
             return;
         }
+        supervisor.current = peer;
         if (pos + Math.max(len + Tunnel.DATA_OVERHEAD, Tunnel.MIN_DST_CAPACITY) > out.capacity()
                 || count == out.maxEntries()) {
             flush();

@@ -124,6 +124,31 @@ public final class Peer {
         return t;
     }
 
+    /**
+     * A native panic left this tunnel unusable: close it (its keys are zeroized) and let the next
+     * handshake create a fresh one. Its byte counts are kept for the peer's totals.
+     */
+    synchronized void discardPoisonedTunnel() {
+        Tunnel t = tunnel;
+        if (t == null) {
+            return;
+        }
+        tunnel = null;
+        try {
+            long[] stats = new long[Tunnel.STATS_LENGTH];
+            t.stats(stats);
+            retiredTxBytes += stats[Tunnel.STAT_TX_BYTES];
+            retiredRxBytes += stats[Tunnel.STAT_RX_BYTES];
+        } catch (RuntimeException e) {
+            // the poisoned tunnel cannot even report: its bytes are lost from the totals
+        }
+        try {
+            t.close();
+        } catch (RuntimeException e) {
+            // closing frees what can be freed
+        }
+    }
+
     /** Removal: closes the tunnel (zeroizing its keys) and refuses to create another. */
     synchronized void close() {
         removed = true;

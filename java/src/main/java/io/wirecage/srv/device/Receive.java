@@ -36,6 +36,7 @@ final class Receive implements Runnable {
     private static final int MAX_DRAIN = 1024;
 
     private final Device device;
+    private final Supervisor supervisor;
     private final Counters counters;
     private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
     private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
@@ -48,25 +49,39 @@ final class Receive implements Runnable {
     private int fromFamily;
 
     Receive(Device device) {
+        this(device, new Supervisor(device, "wg-receive"));
+    }
+
+    /** @param supervisor the one of the thread that calls {@link #handle} (the batched path shares its own) */
+    Receive(Device device, Supervisor supervisor) {
         this.device = device;
         this.counters = device.counters();
+        this.supervisor = supervisor;
     }
 
     @Override
     public void run() {
-        while (device.isRunning()) {
+        Supervisor.Backoff backoff = new Supervisor.Backoff();
+        Supervisor.RateLimitedLog receiveLog = new Supervisor.RateLimitedLog(Supervisor.LOG_INTERVAL_NANOS);
+        supervisor.loop(() -> {
             in.clear();
             SocketAddress from;
             try {
                 from = device.udp().receive(in);
+                backoff.succeeded();
             } catch (ClosedChannelException e) {
-                return; // the device is stopping
+                return false; // the device is stopping
             } catch (IOException e) {
                 if (!device.isRunning()) {
-                    return;
+                    return false;
                 }
-                log.warn("UDP receive failed: {}", e.getMessage());
-                continue;
+                counters.receiveErrors.incrementAndGet();
+                long held = receiveLog.tryLog();
+                if (held >= 0) {
+                    log.warn("UDP receive failed: {} ({} more since the last report; retrying with a pause)", e.getMessage(), held);
+                }
+                backoff.failed();
+                return true;
             }
             if (from instanceof InetSocketAddress isa) {
                 try {
@@ -76,7 +91,8 @@ final class Receive implements Runnable {
                     counters.droppedPeerRemoved.incrementAndGet();
                 }
             }
-        }
+            return true;
+        });
     }
 
     /** Handles one datagram held in {@code in} at [0, length). */
@@ -127,6 +143,7 @@ final class Receive implements Runnable {
     static final byte COOKIE_REPLY = 3;
 
     private void decapsulate(Peer peer, InetSocketAddress from, int length, boolean initiation) {
+        supervisor.current = peer;
         // Only a handshake initiation wakes an idle peer; anything else for it belongs to a dropped session.
         Tunnel tunnel = initiation ? peer.activeTunnel() : peer.tunnel();
         if (tunnel == null) {

@@ -20,34 +20,41 @@ final class Send implements Runnable {
     private static final byte HANDSHAKE_INITIATION = 1;
 
     private final Device device;
+    private final Supervisor supervisor;
     private final Counters counters;
     private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
     private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
 
     Send(Device device) {
         this.device = device;
+        this.supervisor = new Supervisor(device, "wg-send");
         this.counters = device.counters();
     }
 
     @Override
     public void run() {
         try (LinuxTun.Reader reader = device.tun().newReader(in)) {
-            while (device.isRunning()) {
-                int n = reader.read();
+            supervisor.loop(() -> {
+                int n;
+                try {
+                    n = reader.read();
+                } catch (IOException e) {
+                    if (device.isRunning()) {
+                        log.error("TUN read failed, stopping: {}", e.getMessage());
+                        device.fail(e);
+                    }
+                    return false;
+                }
                 if (n < 0) {
-                    return;
+                    return false;
                 }
                 try {
                     handle(n);
                 } catch (IllegalStateException e) {
                     counters.droppedPeerRemoved.incrementAndGet(); // removed by a reload meanwhile
                 }
-            }
-        } catch (IOException e) {
-            if (device.isRunning()) {
-                log.error("TUN read failed, stopping: {}", e.getMessage());
-                device.fail(e);
-            }
+                return true;
+            });
         }
     }
 

@@ -19,12 +19,14 @@ final class Timers implements Runnable {
     private static final long RETIRE_GRACE_NANOS = 1_000_000_000L;
 
     private final Device device;
+    private final Supervisor supervisor;
     private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
     private final long[] stats = new long[Tunnel.STATS_LENGTH];
     private final java.util.ArrayDeque<Retired> retiring = new java.util.ArrayDeque<>();
 
     Timers(Device device) {
         this.device = device;
+        this.supervisor = new Supervisor(device, "wg-timers");
     }
 
     @Override
@@ -37,18 +39,20 @@ final class Timers implements Runnable {
     }
 
     private void loop() {
-        int tick = 0;
-        while (device.isRunning()) {
+        int[] tick = {0};
+        supervisor.loop(() -> {
             try {
                 Thread.sleep(TICK_MILLIS);
             } catch (InterruptedException e) {
-                return;
+                return false;
             }
-            tick();
-            if (++tick % TICKS_PER_RATE_LIMIT_RESET == 0) {
+            // the reset first: a failing timer must never leave every handshake needing a cookie
+            if (++tick[0] % TICKS_PER_RATE_LIMIT_RESET == 0) {
                 device.identity().resetRateLimiter();
             }
-        }
+            tick();
+            return true;
+        });
     }
 
     void tick() {
@@ -60,10 +64,14 @@ final class Timers implements Runnable {
                 continue; // idle peer: no tunnel, nothing to time
             }
             long r;
+            supervisor.current = peer;
             try {
                 r = tunnel.updateTimers(out);
             } catch (IllegalStateException e) {
                 continue; // removed by a reload meanwhile
+            } catch (RuntimeException e) {
+                supervisor.unexpected(e); // one peer's timer failed; the others still run
+                continue;
             }
             int code = TunnelResult.code(r);
             if (code == TunnelResult.ERR_CONNECTION_EXPIRED) {
