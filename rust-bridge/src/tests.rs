@@ -558,3 +558,33 @@ fn two_threads_share_one_tunnel() {
         assert_eq!((c, &buf[..m]), (WRITE_TO_TUNNEL_V4, &want[..]));
     }
 }
+
+#[test]
+fn plaintext_is_padded_to_16_bytes_up_to_the_mtu_and_trimmed_by_the_receiver() {
+    use crate::tunnel::padded_len;
+    assert_eq!(padded_len(0, 1420), 0, "a keepalive stays empty");
+    assert_eq!(padded_len(1, 1420), 16);
+    assert_eq!(padded_len(16, 1420), 16);
+    assert_eq!(padded_len(1409, 1420), 1420, "capped at the MTU");
+    assert_eq!(padded_len(1420, 1420), 1420);
+    assert_eq!(padded_len(1500, 1420), 1500, "never shorter than the packet");
+    assert_eq!(padded_len(37, 0), 37, "off");
+
+    let p = pair_with_limit(100);
+    handshake(&p);
+    p.server.set_pad_limit(1420);
+    for total in [28usize, 29, 37, 100, 1000, 1409, 1419, 1420] {
+        let packet = ipv4_packet([10, 0, 0, 1], [10, 0, 0, 2], total, total as u8);
+        let mut wire = vec![0u8; 1420 + 32 + 148];
+        let mut plain = vec![0u8; wire.len()];
+        let mut out = vec![0u8; 64];
+        let (c, n) = split(p.server.encapsulate(&packet, &mut wire).unwrap());
+        assert_eq!(c, WRITE_TO_NETWORK);
+        assert_eq!(n, 32 + padded_len(total, 1420), "wire length for a {total}-byte packet");
+        assert!((n - 32) % 16 == 0 || n - 32 == 1420, "{n}: a multiple of 16 or the MTU");
+        assert_eq!(split(p.client_id.classify(None, &wire[..n], &mut out).unwrap()).0, BY_INDEX);
+        let (c, m) = split(p.client.decapsulate(None, &wire[..n], &mut plain).unwrap());
+        assert_eq!(c, WRITE_TO_TUNNEL_V4);
+        assert_eq!(&plain[..m], &packet[..], "the receiver trims the padding by the IP length");
+    }
+}

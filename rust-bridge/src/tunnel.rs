@@ -35,6 +35,24 @@ pub struct TunnelCell {
     /// and later re-encapsulates them during drain, where a too-small dst would make it panic
     /// (and lose the packet), so drain checks its dst against this. Written under the lock.
     max_src: AtomicUsize,
+    /// Plaintext is padded to a multiple of 16 bytes but not beyond this (the MTU), as the protocol
+    /// asks and boringtun does not do: exact packet sizes would leak. 0 = no padding.
+    pad_limit: AtomicUsize,
+}
+
+thread_local! {
+    /// Where a packet is copied with its zero padding: one buffer per data-path thread, grown once.
+    static PADDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The length a packet of `len` bytes is padded to: the next multiple of 16, capped at `limit` (the
+/// MTU) but never shorter than the packet; `len` itself when padding is off or the packet is empty
+/// (a keepalive stays empty).
+pub fn padded_len(len: usize, limit: usize) -> usize {
+    if limit == 0 || len == 0 {
+        return len;
+    }
+    ((len + 15) & !15).min(limit).max(len)
 }
 
 impl TunnelCell {
@@ -66,6 +84,7 @@ impl TunnelCell {
         Ok(TunnelCell {
             tunn: Mutex::new(Some(tunn)),
             max_src: AtomicUsize::new(0),
+            pad_limit: AtomicUsize::new(0),
         })
     }
 
@@ -88,7 +107,8 @@ impl TunnelCell {
     /// Encrypts one IP packet. dst must hold len + 32 and at least 148 bytes.
     /// Without a session the packet is queued and a handshake initiation may come back instead.
     pub fn encapsulate(&self, src: &[u8], dst: &mut [u8]) -> BridgeResult<i64> {
-        let need = (src.len() + DATA_OVERHEAD).max(MIN_DST);
+        let padded = padded_len(src.len(), self.pad_limit.load(Ordering::Relaxed));
+        let need = (padded + DATA_OVERHEAD).max(MIN_DST);
         if dst.len() < need {
             return illegal_argument(format!(
                 "dst capacity {} < {need} needed to encapsulate {} bytes",
@@ -96,12 +116,32 @@ impl TunnelCell {
                 src.len()
             ));
         }
+        if padded == src.len() {
+            return self.encapsulate_exact(src, dst);
+        }
+        PADDED.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            if buf.len() < padded {
+                buf.resize(padded.max(1 << 16), 0);
+            }
+            buf[..src.len()].copy_from_slice(src);
+            buf[src.len()..padded].fill(0); // receivers trim the zeros by the IP header's length
+            self.encapsulate_exact(&buf[..padded], dst)
+        })
+    }
+
+    fn encapsulate_exact(&self, src: &[u8], dst: &mut [u8]) -> BridgeResult<i64> {
         self.with_tunn(|t| {
             if src.len() > self.max_src.load(Ordering::Relaxed) {
                 self.max_src.store(src.len(), Ordering::Relaxed);
             }
             run_on_dst(dst, |d| t.encapsulate(src, d))
         })
+    }
+
+    /// Pads plaintext up to a multiple of 16 bytes, at most `mtu` (0: no padding).
+    pub fn set_pad_limit(&self, mtu: usize) {
+        self.pad_limit.store(mtu, Ordering::Relaxed);
     }
 
     /// Handles one datagram from the network. dst must hold len and at least 148 bytes.
@@ -262,6 +302,22 @@ fn with_batches<R>(
     let r = s.window(off, len)?;
     let dr = d.window(dst_off, 0)?;
     f(&s.data()[r], &mut d.data_mut()[dr.start..])
+}
+
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Tunnel_setPadLimit0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+    mtu: jint,
+) {
+    guard(&mut env, (), |_env| {
+        if !(0..=65535).contains(&mtu) {
+            return illegal_argument(format!("pad limit {mtu} is not in 0..=65535"));
+        }
+        cell(h)?.set_pad_limit(mtu as usize);
+        Ok(())
+    })
 }
 
 #[no_mangle]

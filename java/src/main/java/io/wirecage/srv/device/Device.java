@@ -110,8 +110,12 @@ public final class Device implements AutoCloseable {
     }
 
     private Tunnel createTunnel(PeerSettings s, int index) {
-        return Tunnel.create(identity, s.publicKey().bytes(),
+        Tunnel t = Tunnel.create(identity, s.publicKey().bytes(),
                 s.presharedKey() == null ? null : s.presharedKey().bytes(), s.persistentKeepalive(), index);
+        if (tun != null) {
+            t.setPadLimit(tun.mtu()); // padded to 16 bytes up to the MTU: packet sizes do not leak
+        }
+        return t;
     }
 
     private static boolean sameTunnel(PeerSettings a, PeerSettings b) {

@@ -98,7 +98,7 @@ final class FastSend implements Runnable {
             return;
         }
         supervisor.current = peer;
-        if (pos + Math.max(len + Tunnel.DATA_OVERHEAD, Tunnel.MIN_DST_CAPACITY) > out.capacity()
+        if (pos + Math.max(len + Tunnel.MAX_PADDING + Tunnel.DATA_OVERHEAD, Tunnel.MIN_DST_CAPACITY) > out.capacity()
                 || count == out.maxEntries()) {
             flush();
         }

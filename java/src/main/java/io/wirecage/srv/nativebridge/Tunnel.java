@@ -23,6 +23,8 @@ public final class Tunnel implements AutoCloseable {
     public static final int MIN_DST_CAPACITY = 148;
     /** Data message header (16) + AEAD tag (16). */
     public static final int DATA_OVERHEAD = 32;
+    /** Bytes of zero padding encapsulate may add (to a multiple of 16, see {@link #setPadLimit}). */
+    public static final int MAX_PADDING = 15;
     /** Tunnel indices are 24 bits. */
     public static final int MAX_INDEX = 0xFF_FFFF;
 
@@ -78,6 +80,19 @@ public final class Tunnel implements AutoCloseable {
     public long encapsulate(ByteBuffer src, int off, int len, ByteBuffer dst) {
         try {
             return encapsulate0(handle, src, off, len, dst);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Pads every packet this tunnel encrypts to a multiple of 16 bytes, but not beyond {@code mtu}, as the
+     * protocol asks (boringtun sends exact sizes, which leak what is inside). 0 turns padding off. dst
+     * then needs up to {@link #MAX_PADDING} more bytes.
+     */
+    public void setPadLimit(int mtu) {
+        try {
+            setPadLimit0(handle, mtu);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -182,6 +197,8 @@ public final class Tunnel implements AutoCloseable {
             int persistentKeepaliveSeconds, int index);
 
     static native long encapsulate0(long h, ByteBuffer src, int off, int len, ByteBuffer dst);
+
+    static native void setPadLimit0(long h, int mtu);
 
     static native long decapsulate0(long h, long srcHi, long srcLo, int srcFamily, ByteBuffer src, int off, int len,
             ByteBuffer dst);

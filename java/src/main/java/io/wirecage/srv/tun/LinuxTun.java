@@ -37,6 +37,7 @@ public final class LinuxTun implements AutoCloseable {
     private final String name;
     private final int fd;
     private final boolean vnetHeader;
+    private int mtu;
     private boolean offload;
     private volatile boolean closed;
     private volatile boolean stopReading;
@@ -96,6 +97,7 @@ public final class LinuxTun implements AutoCloseable {
             }
             tun.disableIpv6();
             tun.configure(address, subnet, mtu);
+            tun.mtu = mtu;
             return tun;
         } catch (IOException | RuntimeException e) {
             tun.close();
@@ -187,6 +189,11 @@ public final class LinuxTun implements AutoCloseable {
     }
 
     /** Whether the kernel accepted TUNSETOFFLOAD (checksum offload + TSO). */
+    /** The MTU the device was configured with (what a peer's packets are padded up to). */
+    public int mtu() {
+        return mtu;
+    }
+
     public boolean offload() {
         return offload;
     }
