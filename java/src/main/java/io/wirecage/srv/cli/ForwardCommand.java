@@ -132,15 +132,7 @@ final class ForwardCommand extends ConfigCommand {
                 rows.add(new String[] {f.protocol(), Integer.toString(f.publicPort()), target,
                         p.name() != null ? p.name() : p.publicKey().base64(), p.enabled() ? "yes" : "no (peer disabled)"});
             }
-            int[] w = new int[4];
-            for (String[] r : rows) {
-                for (int i = 0; i < 4; i++) {
-                    w[i] = Math.max(w[i], r[i].length());
-                }
-            }
-            for (String[] r : rows) {
-                out.printf("%-" + w[0] + "s  %-" + w[1] + "s  %-" + w[2] + "s  %-" + w[3] + "s  %s%n", r[0], r[1], r[2], r[3], r[4]);
-            }
+            TextTable.print(out, rows);
             out.flush();
             return 0;
         }

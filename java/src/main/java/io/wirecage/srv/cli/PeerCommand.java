@@ -252,15 +252,7 @@ final class PeerCommand extends ConfigCommand {
                         p.allowedIps().stream().map(Ipv4Prefix::toString).collect(Collectors.joining(",")),
                         p.enabled() ? "yes" : "no", p.publicKey().base64()});
             }
-            int[] w = new int[3];
-            for (String[] r : rows) {
-                for (int i = 0; i < 3; i++) {
-                    w[i] = Math.max(w[i], r[i].length());
-                }
-            }
-            for (String[] r : rows) {
-                out.printf("%-" + w[0] + "s  %-" + w[1] + "s  %-" + w[2] + "s  %s%n", r[0], r[1], r[2], r[3]);
-            }
+            TextTable.print(out, rows);
             out.flush();
             return 0;
         }
