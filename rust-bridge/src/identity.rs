@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use boringtun::noise::handshake::parse_handshake_anon;
+use crate::initiation::read_initiation;
 use boringtun::noise::rate_limiter::RateLimiter;
 use boringtun::noise::{Packet, TunnResult};
 use boringtun::x25519::{PublicKey, StaticSecret};
@@ -66,7 +66,7 @@ impl Identity {
     }
 
     /// Verifies MACs and rate limits, then says where the datagram goes:
-    /// HANDSHAKE_INIT (peer key in out[0..32]), BY_INDEX (len = 24-bit tunnel index),
+    /// HANDSHAKE_INIT (peer key in out[0..32], its TAI64N timestamp in out[32..44]), BY_INDEX (len = 24-bit tunnel index),
     /// WRITE_TO_NETWORK (cookie reply in out[0..len], send it back), or a negative code.
     pub fn classify(&self, src_addr: Option<IpAddr>, datagram: &[u8], out: &mut [u8]) -> BridgeResult<i64> {
         if out.len() < MIN_CLASSIFY_OUT {
@@ -75,12 +75,13 @@ impl Identity {
         let base = out.as_ptr();
         let out_len = out.len();
         let located = match self.rate_limiter.verify_packet(src_addr, datagram, &mut *out) {
-            Ok(Packet::HandshakeInit(init)) => match parse_handshake_anon(&self.secret, &self.public, &init) {
-                Ok(half) => {
-                    out[..32].copy_from_slice(&half.peer_static_public);
-                    return Ok(pack(result::HANDSHAKE_INIT, 32));
+            Ok(Packet::HandshakeInit(_)) => match read_initiation(&self.secret, &self.public, datagram) {
+                Some((peer_static, timestamp)) => {
+                    out[..32].copy_from_slice(&peer_static);
+                    out[32..44].copy_from_slice(&timestamp);
+                    return Ok(pack(result::HANDSHAKE_INIT, 44));
                 }
-                Err(_) => return Ok(result::error(result::ERR_UNKNOWN_PEER)),
+                None => return Ok(result::error(result::ERR_UNKNOWN_PEER)),
             },
             Ok(Packet::HandshakeResponse(p)) => return Ok(by_index(p.receiver_idx)),
             Ok(Packet::PacketCookieReply(p)) => return Ok(by_index(p.receiver_idx)),

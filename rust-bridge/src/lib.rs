@@ -14,6 +14,7 @@
 pub mod batch;
 pub mod boundary;
 pub mod identity;
+pub mod initiation;
 pub mod keys;
 pub mod offload;
 pub mod result;

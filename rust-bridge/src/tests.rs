@@ -96,7 +96,7 @@ fn handshake(p: &Pair) {
 
     // The server finds the client's key without knowing the client.
     let (c, n) = split(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap());
-    assert_eq!((c, n), (HANDSHAKE_INIT, 32));
+    assert_eq!((c, n), (HANDSHAKE_INIT, 44));
     assert_eq!(&out[..32], &p.client_pub);
 
     let (c, n) = split(p.server.decapsulate(Some(CLIENT_ADDR), &init, &mut buf).unwrap());
@@ -588,3 +588,42 @@ fn plaintext_is_padded_to_16_bytes_up_to_the_mtu_and_trimmed_by_the_receiver() {
         assert_eq!(&plain[..m], &packet[..], "the receiver trims the padding by the IP length");
     }
 }
+
+#[test]
+fn an_initiation_names_its_sender_and_a_timestamp_that_grows() {
+    use boringtun::noise::handshake::parse_handshake_anon;
+    use boringtun::noise::{Packet, Tunn};
+    let p = pair_with_limit(100);
+    let mut buf = vec![0u8; 2048];
+    let mut out = vec![0u8; 64];
+    let mut stamps = Vec::new();
+    for _ in 0..2 {
+        // a fresh client tunnel each time: each initiation carries its own TAI64N time
+        let client = TunnelCell::new(&p.client_id, *p.server_id.public_key().as_bytes(), Some([9u8; 32]), 0, CLIENT_INDEX).unwrap();
+        let (c, n) = split(client.encapsulate(&ipv4_packet([10, 0, 0, 2], [10, 0, 0, 1], 40, 1), &mut buf).unwrap());
+        assert_eq!((c, n), (WRITE_TO_NETWORK, 148));
+        let init = buf[..n].to_vec();
+        let (c, n) = split(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap());
+        assert_eq!((c, n), (HANDSHAKE_INIT, 44));
+        assert_eq!(&out[..32], &p.client_pub, "the sender's static key");
+        // the same key as boringtun's own parse finds
+        if let Ok(Packet::HandshakeInit(h)) = Tunn::parse_incoming_packet(&init) {
+            let half = parse_handshake_anon(p.server_id.secret(), p.server_id.public_key(), &h).unwrap();
+            assert_eq!(half.peer_static_public, p.client_pub);
+        } else {
+            panic!("not an initiation");
+        }
+        stamps.push(out[32..44].to_vec());
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+    assert!(stamps[1] > stamps[0], "TAI64N grows: {:?} then {:?}", stamps[0], stamps[1]);
+    // a tampered timestamp does not decrypt: not a known peer's initiation
+    let client = TunnelCell::new(&p.client_id, *p.server_id.public_key().as_bytes(), Some([9u8; 32]), 0, CLIENT_INDEX).unwrap();
+    let (_, n) = split(client.encapsulate(&ipv4_packet([10, 0, 0, 2], [10, 0, 0, 1], 40, 1), &mut buf).unwrap());
+    let mut init = buf[..n].to_vec();
+    init[100] ^= 1;
+    let mac = mac1(p.server_id.public_key().as_bytes(), &init[..116]);
+    init[116..132].copy_from_slice(&mac);
+    assert_eq!(split(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap()).0, ERR_UNKNOWN_PEER);
+}
+

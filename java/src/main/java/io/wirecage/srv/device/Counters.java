@@ -33,6 +33,8 @@ public final class Counters {
     final AtomicLong tunnelsDiscarded = new AtomicLong();
     /** Failed socket receives (each one waited, see Supervisor.Backoff). */
     final AtomicLong receiveErrors = new AtomicLong();
+    /** Handshake initiations not newer than one the peer already used: replays. */
+    final AtomicLong droppedReplayedInitiation = new AtomicLong();
     final AtomicLong handshakesCompleted = new AtomicLong();
 
     /** Counts a negative boringtun result code (a dropped packet). */
@@ -63,6 +65,7 @@ public final class Counters {
         m.put("tunnels_discarded", tunnelsDiscarded.get());
         m.put("receive_errors", receiveErrors.get());
         m.put("dropped_unknown_peer", droppedUnknownPeer.get());
+        m.put("dropped_replayed_initiation", droppedReplayedInitiation.get());
         m.put("dropped_unknown_index", droppedUnknownIndex.get());
         m.put("dropped_source_not_allowed", droppedSourceNotAllowed.get());
         m.put("dropped_no_route", droppedNoRoute.get());

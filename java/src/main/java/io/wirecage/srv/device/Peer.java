@@ -36,6 +36,9 @@ public final class Peer {
     }
     /** Last authenticated source address (roaming): written by the UDP thread, read by the others. */
     private volatile Endpoint endpoint;
+    /** The TAI64N time of the newest accepted handshake initiation; 0 = none yet. */
+    private long initSeconds;
+    private int initNanos;
 
     /**
      * An endpoint in both forms: the InetSocketAddress for logs and NIO, and the (family, port, hi, lo)
@@ -197,9 +200,30 @@ public final class Peer {
         updateEndpoint(from);
     }
 
-    /** Takes over where an old instance of this peer was last heard from (its settings changed). */
+    /** Takes over where an old instance of this peer was last heard from, and its replay guard. */
     void keepEndpointOf(Peer old) {
         endpoint = old.endpoint;
+        synchronized (old) {
+            acceptedInitiation(old.initSeconds, old.initNanos);
+        }
+    }
+
+    /**
+     * True when an initiation's TAI64N time is not newer than the newest this peer had accepted. Kept
+     * by the peer, not by its boringtun tunnel, which is freed when the peer goes idle (and with it
+     * boringtun's own check), so a captured initiation cannot be replayed to an idle peer.
+     */
+    synchronized boolean isReplayedInitiation(long seconds, int nanos) {
+        int bySeconds = Long.compareUnsigned(seconds, initSeconds);
+        return bySeconds < 0 || (bySeconds == 0 && Integer.compareUnsigned(nanos, initNanos) <= 0);
+    }
+
+    /** Remembers the time of an initiation the tunnel accepted (only newer ones move it). */
+    synchronized void acceptedInitiation(long seconds, int nanos) {
+        if (!isReplayedInitiation(seconds, nanos)) {
+            initSeconds = seconds;
+            initNanos = nanos;
+        }
     }
 
     void updateEndpoint(InetSocketAddress from) {

@@ -37,6 +37,9 @@ final class Receive implements Runnable {
 
     private final Device device;
     private final Supervisor supervisor;
+    /** The timestamp of the initiation being handled (set by handle, used by decapsulate). */
+    private long initSeconds;
+    private int initNanos;
     private final Counters counters;
     private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
     private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
@@ -119,6 +122,14 @@ final class Receive implements Runnable {
                     counters.droppedUnknownPeer.incrementAndGet(); // no reply: unknown keys learn nothing
                     return;
                 }
+                // TAI64N of the initiation: big-endian seconds, then nanoseconds (the bridge decrypted it)
+                initSeconds = out.getLong(32);
+                initNanos = out.getInt(40);
+                if (peer.isReplayedInitiation(initSeconds, initNanos)) {
+                    // not newer than one already accepted: a captured old initiation sent again
+                    counters.droppedReplayedInitiation.incrementAndGet();
+                    return;
+                }
                 initiation = true;
             } else if (code == BY_INDEX) {
                 peer = table.byPeerIndex(TunnelResult.length(r));
@@ -179,6 +190,7 @@ final class Receive implements Runnable {
                 peer.mayHaveQueued = false;
                 drain(peer, from);
                 if (initiation) {
+                    peer.acceptedInitiation(initSeconds, initNanos); // authenticated: the tunnel answered it
                     peer.lastHandshakeMillis = System.currentTimeMillis();
                     peer.handshakes.incrementAndGet();
                     counters.handshakesCompleted.incrementAndGet();
