@@ -154,6 +154,7 @@ public final class ServeCommand implements Callable<Integer> {
         boolean clean;
         try {
             server.device().failure().thenRun(stop::countDown);
+            server.stopRequested().thenRun(stop::countDown);
             stop.await();
             Throwable failure = server.device().failure().getNow(null);
             if (failure != null) {
