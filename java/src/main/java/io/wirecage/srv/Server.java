@@ -14,6 +14,8 @@ import io.wirecage.srv.ipc.ControlSocket;
 import io.wirecage.srv.ipc.ShowConf;
 import io.wirecage.srv.ipc.Status;
 import io.wirecage.srv.ipc.Uapi;
+import io.wirecage.srv.metrics.Metrics;
+import io.wirecage.srv.metrics.MetricsServer;
 import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
 import io.wirecage.srv.nativebridge.NativeLibrary;
@@ -69,15 +71,16 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir) throws IOException {
-        return start(s, source, runner, stateDir, true, null);
+        return start(s, source, runner, stateDir, true, null, null);
     }
 
     /**
      * @param batched the batched data path (recvmmsg/sendmmsg, GSO/GRO, TUN offloads); false = one syscall per packet
      * @param configFile the config file the settings come from (the registration API writes peers there), or null
+     * @param metricsListen where to serve Prometheus metrics, or null for no dedicated listener
      */
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir,
-            boolean batched, Path configFile) throws IOException {
+            boolean batched, Path configFile, InetSocketAddress metricsListen) throws IOException {
         if (s.api() != null && configFile == null) {
             throw new IllegalArgumentException("the registration API keeps its clients in the config file: "
                     + "run with --config (or the state directory's file), not with flags only");
@@ -92,7 +95,7 @@ public final class Server implements AutoCloseable {
 
         Server server = new Server(s, source);
         try {
-            server.bringUp(s, firewall, outbound, stateDir, batched, configFile);
+            server.bringUp(s, firewall, outbound, stateDir, batched, configFile, metricsListen);
             return server;
         } catch (IOException | RuntimeException e) {
             server.close();
@@ -101,7 +104,7 @@ public final class Server implements AutoCloseable {
     }
 
     private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, boolean batched,
-            Path configFile) throws IOException {
+            Path configFile, InetSocketAddress metricsListen) throws IOException {
         byte[] privateKey = s.privateKey().bytes();
         String publicKey = Base64.getEncoder().encodeToString(Keys.publicKey(privateKey));
         Identity identity = Identity.create(privateKey, HANDSHAKE_RATE_LIMIT);
@@ -114,6 +117,12 @@ public final class Server implements AutoCloseable {
             undo.push(registrar);
             api = ApiServer.bind(s.api(), registrar);
             undo.push(api);
+        }
+
+        MetricsServer metricsServer = null;
+        if (metricsListen != null) {
+            metricsServer = MetricsServer.bind(metricsListen); // bound early too: a taken port fails before the host is touched
+            undo.push(metricsServer);
         }
 
         UdpBind udp = batched ? UdpBind.bindNative(s.listen()) : UdpBind.bind(s.listen());
@@ -144,6 +153,15 @@ public final class Server implements AutoCloseable {
                 }, () -> stopRequested.complete(null));
         log.info("WireGuard UAPI (wg show/set {}) on {}", s.tunName(), control.path());
         undo.push(control);
+
+        Metrics metrics = new Metrics(s.tunName(), device);
+        if (metricsServer != null) {
+            metricsServer.start(metrics);
+            log.info("Prometheus metrics on http://{}:{}/metrics", metricsListen.getAddress().getHostAddress(), metricsServer.port());
+        }
+        if (api != null) {
+            api.serveMetrics(metrics);
+        }
 
         MemoryRelease.afterStartup();
         device.start();
@@ -224,6 +242,11 @@ public final class Server implements AutoCloseable {
         @Override
         public Base64Key privateKey() {
             return settings.privateKey();
+        }
+
+        @Override
+        public int listenPort() {
+            return device.listenPort();
         }
 
         @Override

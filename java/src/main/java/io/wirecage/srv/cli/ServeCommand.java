@@ -78,6 +78,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Name of the TUN device; also tags this instance's firewall rules (default: " + ServerSettings.DEFAULT_TUN + ").")
     String tunName;
 
+    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT|none", defaultValue = "127.0.0.1:9586",
+            description = "Prometheus metrics at http://ADDR:PORT/metrics; 'none' turns the listener off (default: ${DEFAULT-VALUE}). "
+                    + "With the registration API on, its listener serves /metrics too, to the API token only.")
+    String metricsListen;
+
     @ArgGroup(exclusive = false, heading = "Registration API for wirecage clients (on when a token is set):%n")
     ApiOptions apiOptions = new ApiOptions();
 
@@ -146,8 +151,9 @@ public final class ServeCommand implements Callable<Integer> {
             }
         });
 
+        InetSocketAddress metrics = metricsListen.equals("none") ? null : parseListen("--metrics-listen", metricsListen);
         Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR,
-                io.equals("batched"), configFile);
+                io.equals("batched"), configFile, metrics);
         running.set(server);
         Path configRecord = RunningConfigs.record(settings.tunName(), configFile);
         int exit = 0;

@@ -71,6 +71,7 @@ final class Timers implements Runnable {
                 Tunnel old = peer.retireTunnel(stats);
                 if (old != null) {
                     retiring.add(new Retired(old, now));
+                    Events.expired(peer);
                 }
                 continue;
             }

@@ -45,6 +45,9 @@ public final class Uapi {
         /** The server's private key (for get=1 only: the socket is owner-only, and wg showconf asks for it). */
         Base64Key privateKey();
 
+        /** The UDP port the server listens on. */
+        int listenPort();
+
         /**
          * Applies a new peer list and endpoints under the lock reloads take; returns null or an error.
          */
@@ -62,7 +65,7 @@ public final class Uapi {
         Device device = host.device();
         StringBuilder sb = new StringBuilder(256 + 320 * device.peers().size());
         sb.append("private_key=").append(HEX.formatHex(host.privateKey().bytes())).append('\n');
-        sb.append("listen_port=").append(device.listenPort()).append('\n');
+        sb.append("listen_port=").append(host.listenPort()).append('\n');
         sb.append("fwmark=0\n");
         long[] stats = new long[Tunnel.STATS_LENGTH];
         long now = System.currentTimeMillis();
@@ -170,7 +173,7 @@ public final class Uapi {
                         continue;
                     }
                     case "listen_port" -> {
-                        if (number(key, value, 65535) != device.listenPort()) {
+                        if (number(key, value, 65535) != host.listenPort()) {
                             throw new Invalid(EOPNOTSUPP, "a new listen port needs a restart (change listen_addr)");
                         }
                         continue;
