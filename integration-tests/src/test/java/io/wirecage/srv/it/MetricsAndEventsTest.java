@@ -26,9 +26,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * its byte counters equal to {@code wg show}'s and to the pings sent; the server-wide, JVM and process
  * series; /metrics on the registration API only with the API token. Then the connection events in the
  * log: a peer connected, its endpoint changed (the client moves to another port), a failed handshake
- * (a key the server does not know), each exactly once and without any key.
+ * (a key the server does not know), each exactly once and without any key; and, after the client
+ * went away, the session expired 180 s after its handshake (this part waits, idle, about 2.5 minutes).
  */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 360, unit = TimeUnit.SECONDS)
 @ExtendWith(DumpLogsOnFailure.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MetricsAndEventsTest {
@@ -232,5 +233,30 @@ class MetricsAndEventsTest {
         assertThat(server.findLines("handshake failed: unknown peer")).as("failed-handshake lines").hasSize(1);
         assertThat(server.log()).doesNotContain(keyA.publicKey()).doesNotContain(stranger.publicKey())
                 .doesNotContain(stranger.privateKey()).doesNotContain(serverKey.privateKey());
+    }
+
+    @Test
+    @Order(4)
+    void theSessionExpiresOnce180SecondsAfterItsHandshake() throws Exception {
+        String[] dump = null;
+        for (String l : topo.server().exec("wg", "show", topo.tunName(), "latest-handshakes").stdoutLines()) {
+            if (l.startsWith(keyA.publicKey())) {
+                dump = l.split("\t");
+            }
+        }
+        assertThat(dump).as("A in wg show latest-handshakes").isNotNull();
+        long handshake = Long.parseLong(dump[1]);
+        clientA.down(); // no more traffic, so no new handshake
+        long waitSeconds = handshake + 180 + 5 - System.currentTimeMillis() / 1000;
+        System.out.println("[it] waiting up to " + (waitSeconds + 10) + " s for the session to expire (idle)");
+        assertThat(server.findLines("peer session expired: alice")).as("no expiry before 180 s").isEmpty();
+        server.awaitLogLine(Duration.ofSeconds(Math.max(waitSeconds, 0) + 10), "peer session expired: alice (no handshake for 180 s)");
+        long at = System.currentTimeMillis() / 1000;
+        assertThat(at - handshake).as("seconds from the handshake to the expiry line").isBetween(180L, 195L);
+        Poll.sleep(Duration.ofSeconds(2));
+        assertThat(server.findLines("peer session expired: alice")).as("expiry lines").hasSize(1);
+        Poll.sleep(Duration.ofMillis(250));
+        assertThat(one(scrape(METRICS_URL), "wirecagesrv_peers_with_session", "interface", topo.tunName()).value())
+                .as("peers with a session after the expiry").isZero();
     }
 }

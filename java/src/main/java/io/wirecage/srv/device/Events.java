@@ -52,7 +52,7 @@ final class Events {
     static void expired(Peer p) {
         if (allow(p, EXPIRED)) {
             log.atInfo().addKeyValue("event", "session_expired").addKeyValue("peer", p.label())
-                    .log("peer session expired: {} (no new handshake in time; its tunnel is freed until it comes back)", p.label());
+                    .log("peer session expired: {} (no handshake for 180 s)", p.label());
         }
     }
 

@@ -66,6 +66,8 @@ public final class Peer {
     final AtomicLong handshakes = new AtomicLong();
     /** When each kind of connection event was last logged (nanoTime), for {@link Events}' rate limit. */
     final long[] lastEvent = new long[Events.KINDS];
+    /** A session was seen live and its end is not logged yet (timers thread only). */
+    boolean sessionLive;
 
     public Peer(PeerSettings settings, int index, TunnelFactory factory) {
         this.settings = settings;

@@ -141,8 +141,12 @@ final class Receive implements Runnable {
         }
         long sinceHandshake = -1;
         if (initiation) {
-            tunnel.stats(handshakeStats); // a control message: one more JNI call to tell a new session from a rekey
-            sinceHandshake = handshakeStats[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE];
+            try { // a control message: one more JNI call to tell a new session from a rekey
+                tunnel.stats(handshakeStats);
+                sinceHandshake = handshakeStats[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE];
+            } catch (IllegalStateException e) {
+                // closed by a reload meanwhile: decapsulate meets the same, as before
+            }
         }
         long r = tunnel.decapsulate(fromHi, fromLo, fromFamily, in, 0, length, out);
         int code = TunnelResult.code(r);
