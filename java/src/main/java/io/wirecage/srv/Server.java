@@ -4,6 +4,7 @@ import io.wirecage.srv.api.ApiServer;
 import io.wirecage.srv.api.Registrar;
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.config.PortForward;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.conn.UdpBind;
@@ -12,6 +13,9 @@ import io.wirecage.srv.device.Peer;
 import io.wirecage.srv.ipc.ControlSocket;
 import io.wirecage.srv.ipc.ShowConf;
 import io.wirecage.srv.ipc.Status;
+import io.wirecage.srv.ipc.Uapi;
+import io.wirecage.srv.metrics.Metrics;
+import io.wirecage.srv.metrics.MetricsServer;
 import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
 import io.wirecage.srv.nativebridge.NativeLibrary;
@@ -59,6 +63,7 @@ public final class Server implements AutoCloseable {
     private final SettingsSource source;
     private volatile ServerSettings settings;
     private Device device;
+    private final java.util.concurrent.CompletableFuture<Void> stopRequested = new java.util.concurrent.CompletableFuture<>();
 
     private Server(ServerSettings settings, SettingsSource source) {
         this.settings = settings;
@@ -66,15 +71,16 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir) throws IOException {
-        return start(s, source, runner, stateDir, true, null);
+        return start(s, source, runner, stateDir, true, null, null);
     }
 
     /**
      * @param batched the batched data path (recvmmsg/sendmmsg, GSO/GRO, TUN offloads); false = one syscall per packet
      * @param configFile the config file the settings come from (the registration API writes peers there), or null
+     * @param metricsListen where to serve Prometheus metrics, or null for no dedicated listener
      */
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir,
-            boolean batched, Path configFile) throws IOException {
+            boolean batched, Path configFile, InetSocketAddress metricsListen) throws IOException {
         if (s.api() != null && configFile == null) {
             throw new IllegalArgumentException("the registration API keeps its clients in the config file: "
                     + "run with --config (or the state directory's file), not with flags only");
@@ -89,7 +95,7 @@ public final class Server implements AutoCloseable {
 
         Server server = new Server(s, source);
         try {
-            server.bringUp(s, firewall, outbound, stateDir, batched, configFile);
+            server.bringUp(s, firewall, outbound, stateDir, batched, configFile, metricsListen);
             return server;
         } catch (IOException | RuntimeException e) {
             server.close();
@@ -98,7 +104,7 @@ public final class Server implements AutoCloseable {
     }
 
     private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, boolean batched,
-            Path configFile) throws IOException {
+            Path configFile, InetSocketAddress metricsListen) throws IOException {
         byte[] privateKey = s.privateKey().bytes();
         String publicKey = Base64.getEncoder().encodeToString(Keys.publicKey(privateKey));
         Identity identity = Identity.create(privateKey, HANDSHAKE_RATE_LIMIT);
@@ -111,6 +117,12 @@ public final class Server implements AutoCloseable {
             undo.push(registrar);
             api = ApiServer.bind(s.api(), registrar);
             undo.push(api);
+        }
+
+        MetricsServer metricsServer = null;
+        if (metricsListen != null) {
+            metricsServer = MetricsServer.bind(metricsListen); // bound early too: a taken port fails before the host is touched
+            undo.push(metricsServer);
         }
 
         UdpBind udp = batched ? UdpBind.bindNative(s.listen()) : UdpBind.bind(s.listen());
@@ -129,14 +141,27 @@ public final class Server implements AutoCloseable {
         this.firewall = firewall;
         applyForwards(s);
 
-        ControlSocket control = ControlSocket.open(ControlSocket.pathFor(stateDir, s.tunName()),
-                command -> switch (command) {
-                    case "status" -> Status.render(s.tunName(), publicKey, device);
-                    case "reload" -> reload();
-                    case "showconf" -> ShowConf.render(settings, device);
-                    default -> "error=unknown command '" + command + "'\n";
-                });
+        Uapi uapi = new Uapi(new UapiHost());
+        ControlSocket control = ControlSocket.open(ControlSocket.serverPath(stateDir, s.tunName()),
+                req -> switch (req.op() + "=" + req.opValue()) {
+                    case "get=1" -> uapi.get();
+                    case "set=1" -> uapi.set(req.pairs());
+                    case "reload=1" -> answer(reload());
+                    case "status=1" -> Status.render(s.tunName(), publicKey, device) + "errno=0\n\n";
+                    case "showconf=1" -> ShowConf.render(settings, device) + "errno=0\n\n";
+                    default -> "errno=-22\n\n";
+                }, () -> stopRequested.complete(null));
+        log.info("WireGuard UAPI (wg show/set {}) on {}", s.tunName(), control.path());
         undo.push(control);
+
+        Metrics metrics = new Metrics(s.tunName(), device);
+        if (metricsServer != null) {
+            metricsServer.start(metrics);
+            log.info("Prometheus metrics on http://{}:{}/metrics", metricsListen.getAddress().getHostAddress(), metricsServer.port());
+        }
+        if (api != null) {
+            api.serveMetrics(metrics);
+        }
 
         MemoryRelease.afterStartup();
         device.start();
@@ -195,6 +220,51 @@ public final class Server implements AutoCloseable {
                 next.peers().size(), u.added(), u.removed(), u.changed(), u.unchanged(), String.format("%.1f", micros / 1000.0));
         return "ok=1\npeers=" + next.peers().size() + "\nadded=" + u.added() + "\nremoved=" + u.removed()
                 + "\nchanged=" + u.changed() + "\nunchanged=" + u.unchanged() + "\nmicros=" + micros + "\n";
+    }
+
+    /** A reload's key=value answer in the UAPI framing: errno=0 after ok=1, else a non-zero errno. */
+    private static String answer(String reloadAnswer) {
+        return reloadAnswer + (reloadAnswer.startsWith("ok=") ? "errno=0\n\n" : "errno=22\n\n");
+    }
+
+    /** Completes when the server should stop on its own (its control socket file was deleted). */
+    public java.util.concurrent.CompletableFuture<Void> stopRequested() {
+        return stopRequested;
+    }
+
+    /** What `wg set` changes: the running peers, under the reload lock (the config file stays as it is). */
+    private final class UapiHost implements Uapi.Host {
+        @Override
+        public Device device() {
+            return device;
+        }
+
+        @Override
+        public Base64Key privateKey() {
+            return settings.privateKey();
+        }
+
+        @Override
+        public int listenPort() {
+            return device.listenPort();
+        }
+
+        @Override
+        public String applyPeers(List<PeerSettings> peers, java.util.Map<Base64Key, InetSocketAddress> endpoints) {
+            synchronized (Server.this) {
+                Device.PeerUpdate u;
+                try {
+                    u = device.updatePeers(peers);
+                } catch (RuntimeException e) {
+                    return e.getMessage();
+                }
+                endpoints.forEach(device::setEndpoint);
+                log.info("wg set: {} peer(s): {} added, {} removed, {} changed, {} unchanged (running state only; "
+                        + "the next reload applies the config file again)", peers.size(), u.added(), u.removed(),
+                        u.changed(), u.unchanged());
+                return null;
+            }
+        }
     }
 
     /** SIGHUP: a reload, and the API's TLS certificate is re-read too (after a renewal). */

@@ -44,6 +44,9 @@ final class ApiHandler extends Handler.Abstract {
     private final Registrar registrar;
     private final byte[] tokenHash;
     private final SourceLimiter failures;
+    /** GET /metrics for holders of the token (set when the server runs metrics), else null: 404. */
+    volatile io.wirecage.srv.metrics.MetricsServer.ScrapeHandler metrics;
+    static final String METRICS = "/metrics";
 
     ApiHandler(Registrar registrar, String token, SourceLimiter failures) {
         this.registrar = registrar;
@@ -54,6 +57,9 @@ final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         InetAddress source = sourceOf(request);
+        if (METRICS.equals(request.getHttpURI().getPath()) && metrics != null) {
+            return metrics(request, response, callback, source);
+        }
         Registrar.Reply early = check(request, source);
         if (early != null) {
             write(response, callback, early);
@@ -122,6 +128,29 @@ final class ApiHandler extends Handler.Abstract {
                 }
             }
         }
+    }
+
+    /**
+     * /metrics on the API listener: the peers' keys and addresses are not for the internet, so only a
+     * request with {@code Authorization: Bearer <the API token>} gets them; a wrong or missing token costs
+     * the source one of its tries, like any failed request.
+     */
+    private boolean metrics(Request request, Response response, Callback callback, InetAddress source) {
+        if (source != null && !failures.allowed(source)) {
+            write(response, callback, new Registrar.Reply(429, Map.of("error", "too many failed attempts, try again later"),
+                    failures.retryAfterSeconds(source)));
+            return true;
+        }
+        String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (auth == null || !auth.startsWith("Bearer ") || !tokenMatches(auth.substring("Bearer ".length()).strip())) {
+            write(response, callback, failed(source, Registrar.Reply.error(401, "invalid token")));
+            return true;
+        }
+        if (!request.getMethod().equals("GET")) {
+            write(response, callback, Registrar.Reply.error(405, "method not allowed"));
+            return true;
+        }
+        return metrics.scrape(request, response, callback);
     }
 
     /** What can be answered from the request head alone: 429, 404, 405, 413; else null. */

@@ -137,6 +137,13 @@ public final class ApiServer implements AutoCloseable {
         return new ApiServer(jetty, connector, ssl, settings, perSource);
     }
 
+    /** Serves GET /metrics too, to requests with {@code Authorization: Bearer <the API token>}. */
+    public void serveMetrics(io.wirecage.srv.metrics.Metrics metrics) {
+        if (jetty.getHandler() instanceof ApiHandler h) {
+            h.metrics = new io.wirecage.srv.metrics.MetricsServer.ScrapeHandler(metrics);
+        }
+    }
+
     /** Starts serving on the bound port. */
     public void start() throws IOException {
         try {

@@ -53,18 +53,21 @@ abstract class ConfigCommand {
         }
         boolean reached = false;
         for (String tun : tuns) {
-            Path socket = ControlSocket.pathFor(Server.RUN_DIR, tun);
+            Path socket = ControlSocket.clientPath(Server.RUN_DIR, tun);
             if (!Files.exists(socket)) {
                 continue;
             }
+            String answer;
             try {
-                String answer = ControlSocket.request(socket, "reload");
-                err.println(answer.startsWith("ok") ? "wirecagesrv: applied to the running server (" + tun + ")"
-                        : "wirecagesrv: the running server (" + tun + ") refused the change: " + answer.strip());
-                reached = true;
+                answer = ControlSocket.request(socket, "reload=1");
+            } catch (ControlSocket.Refused e) {
+                answer = e.getMessage();
             } catch (IOException e) {
-                // a stale socket of a crashed server: try the next candidate
+                continue; // a stale socket of a crashed server: try the next candidate
             }
+            err.println(answer.startsWith("ok") ? "wirecagesrv: applied to the running server (" + tun + ")"
+                    : "wirecagesrv: the running server (" + tun + ") refused the change: " + answer.strip());
+            reached = true;
         }
         if (!reached) {
             err.println("wirecagesrv: no running server uses " + file + "; the change applies at its next start");

@@ -18,12 +18,12 @@ abstract class ControlRequest implements Callable<Integer> {
             description = "The TUN name of the server to ask (default: ${DEFAULT-VALUE}).")
     String tunName;
 
-    /** The control socket command, e.g. "status". */
+    /** The control socket operation, e.g. "status=1". */
     abstract String request();
 
     @Override
     public Integer call() throws IOException {
-        spec.commandLine().getOut().print(ControlSocket.request(ControlSocket.pathFor(Server.RUN_DIR, tunName), request()));
+        spec.commandLine().getOut().print(ControlSocket.request(ControlSocket.clientPath(Server.RUN_DIR, tunName), request()));
         spec.commandLine().getOut().flush();
         return 0;
     }

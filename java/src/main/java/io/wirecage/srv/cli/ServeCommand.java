@@ -78,6 +78,15 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Name of the TUN device; also tags this instance's firewall rules (default: " + ServerSettings.DEFAULT_TUN + ").")
     String tunName;
 
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+            description = "Log lines as text (default) or as one JSON object each, with the connection events' fields, for log shippers.")
+    String logFormat;
+
+    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT|none", defaultValue = "127.0.0.1:9586",
+            description = "Prometheus metrics at http://ADDR:PORT/metrics; 'none' turns the listener off (default: ${DEFAULT-VALUE}). "
+                    + "With the registration API on, its listener serves /metrics too, to the API token only.")
+    String metricsListen;
+
     @ArgGroup(exclusive = false, heading = "Registration API for wirecage clients (on when a token is set):%n")
     ApiOptions apiOptions = new ApiOptions();
 
@@ -125,6 +134,11 @@ public final class ServeCommand implements Callable<Integer> {
         if (verbose) {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.DEBUG);
         }
+        if (logFormat.equals("json")) {
+            JsonLogs.enable();
+        } else if (!logFormat.equals("text")) {
+            throw new IllegalArgumentException("--log-format must be text or json, not '" + logFormat + "'");
+        }
         if (!io.equals("batched") && !io.equals("simple")) {
             throw new IllegalArgumentException("--io must be batched or simple, not '" + io + "'");
         }
@@ -146,14 +160,16 @@ public final class ServeCommand implements Callable<Integer> {
             }
         });
 
+        InetSocketAddress metrics = metricsListen.equals("none") ? null : parseListen("--metrics-listen", metricsListen);
         Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR,
-                io.equals("batched"), configFile);
+                io.equals("batched"), configFile, metrics);
         running.set(server);
         Path configRecord = RunningConfigs.record(settings.tunName(), configFile);
         int exit = 0;
         boolean clean;
         try {
             server.device().failure().thenRun(stop::countDown);
+            server.stopRequested().thenRun(stop::countDown);
             stop.await();
             Throwable failure = server.device().failure().getNow(null);
             if (failure != null) {

@@ -7,6 +7,6 @@ import picocli.CommandLine.Command;
 final class ShowConfCommand extends ControlRequest {
     @Override
     String request() {
-        return "showconf";
+        return "showconf=1";
     }
 }

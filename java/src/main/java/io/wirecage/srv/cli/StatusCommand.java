@@ -7,6 +7,6 @@ import picocli.CommandLine.Command;
 final class StatusCommand extends ControlRequest {
     @Override
     String request() {
-        return "status";
+        return "status=1";
     }
 }

@@ -243,6 +243,14 @@ public final class Device implements AutoCloseable {
         }
     }
 
+    /** Sets where a peer is reached (wg set endpoint=); it still roams to authenticated sources. */
+    public void setEndpoint(Base64Key key, InetSocketAddress address) {
+        Peer p = peers.byKey(key);
+        if (p != null) {
+            p.updateEndpoint(address);
+        }
+    }
+
     /** For status output: every peer with a consumer, in configuration order. */
     public void forEachPeer(Consumer<Peer> consumer) {
         peers.all().forEach(consumer);

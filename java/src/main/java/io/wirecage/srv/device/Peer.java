@@ -67,6 +67,10 @@ public final class Peer {
     final AtomicLong droppedSourceNotAllowed = new AtomicLong();
     final AtomicLong droppedNoEndpoint = new AtomicLong();
     final AtomicLong handshakes = new AtomicLong();
+    /** When each kind of connection event was last logged (nanoTime), for {@link Events}' rate limit. */
+    final long[] lastEvent = new long[Events.KINDS];
+    /** A session was seen live and its end is not logged yet (timers thread only). */
+    boolean sessionLive;
 
     public Peer(PeerSettings settings, int index, TunnelFactory factory) {
         this.settings = settings;
@@ -230,6 +234,9 @@ public final class Peer {
         Endpoint current = endpoint;
         if (current == null || (current.address() != from && !from.equals(current.address()))) {
             endpoint = Endpoint.of(from);
+            if (current != null) {
+                Events.roamed(this, current.address(), from);
+            }
         }
     }
 
@@ -237,7 +244,11 @@ public final class Peer {
     void updateEndpoint(int family, int port, long hi, long lo) {
         Endpoint current = endpoint;
         if (current == null || !current.is(family, port, hi, lo)) {
-            endpoint = new Endpoint(socketAddress(family, port, hi, lo), family, port, hi, lo);
+            Endpoint next = new Endpoint(socketAddress(family, port, hi, lo), family, port, hi, lo);
+            endpoint = next;
+            if (current != null) {
+                Events.roamed(this, current.address(), next.address());
+            }
         }
     }
 

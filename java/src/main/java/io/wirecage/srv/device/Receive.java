@@ -34,6 +34,8 @@ final class Receive implements Runnable {
     /** Type, receiver index and counter: the shortest data message (a keepalive is this plus 16). */
     static final int DATA_HEADER = 16;
     private static final int MAX_DRAIN = 1024;
+    /** A handshake more than REJECT_AFTER_TIME after the previous one starts a new session (a "connect"). */
+    private static final long SESSION_MILLIS = 180_000;
 
     private final Device device;
     private final Supervisor supervisor;
@@ -42,6 +44,7 @@ final class Receive implements Runnable {
     private int initNanos;
     private final Counters counters;
     private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
+    private final long[] handshakeStats = new long[Tunnel.STATS_LENGTH];
     private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
     private final Pointer outAddress = Native.getDirectBufferPointer(out);
 
@@ -120,6 +123,7 @@ final class Receive implements Runnable {
                 peer = table.byKey(Base64Key.of(readKey()));
                 if (peer == null) {
                     counters.droppedUnknownPeer.incrementAndGet(); // no reply: unknown keys learn nothing
+                    Events.handshakeFailed(null, from, "unknown_peer");
                     return;
                 }
                 // TAI64N of the initiation: big-endian seconds, then nanoseconds (the bridge decrypted it)
@@ -141,9 +145,14 @@ final class Receive implements Runnable {
                 // Under load boringtun answers with a cookie instead of doing the expensive handshake.
                 send(TunnelResult.length(r), from);
                 counters.cookieRepliesSent.incrementAndGet();
+                Events.cookieReply(from);
                 return;
             } else {
                 counters.tunnelError(code);
+                if (code == TunnelResult.ERR_INVALID_MAC || code == TunnelResult.ERR_UNKNOWN_PEER
+                        || code == TunnelResult.ERR_WRONG_KEY) {
+                    Events.handshakeFailed(null, from, snakeName(code));
+                }
                 return;
             }
         }
@@ -160,6 +169,15 @@ final class Receive implements Runnable {
         if (tunnel == null) {
             counters.droppedUnknownIndex.incrementAndGet();
             return;
+        }
+        long sinceHandshake = -1;
+        if (initiation) {
+            try { // a control message: one more JNI call to tell a new session from a rekey
+                tunnel.stats(handshakeStats);
+                sinceHandshake = handshakeStats[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE];
+            } catch (IllegalStateException e) {
+                // closed by a reload meanwhile: decapsulate meets the same, as before
+            }
         }
         long r = tunnel.decapsulate(fromHi, fromLo, fromFamily, in, 0, length, out);
         int code = TunnelResult.code(r);
@@ -195,6 +213,9 @@ final class Receive implements Runnable {
                     peer.handshakes.incrementAndGet();
                     counters.handshakesCompleted.incrementAndGet();
                     log.info("handshake completed: peer {} from {}", peer.label(), format(from));
+                    if (sinceHandshake < 0 || sinceHandshake >= SESSION_MILLIS) {
+                        Events.connected(peer, from);
+                    }
                 }
             }
             case DONE -> {
@@ -205,8 +226,17 @@ final class Receive implements Runnable {
                 peer.updateEndpoint(from);
                 counters.droppedNotIpv4.incrementAndGet(); // the VPN subnet is IPv4; no peer owns IPv6
             }
-            default -> counters.tunnelError(code);
+            default -> {
+                counters.tunnelError(code);
+                if (initiation) {
+                    Events.handshakeFailed(peer, from, snakeName(code));
+                }
+            }
         }
+    }
+
+    private static String snakeName(int code) {
+        return Counters.snake(TunnelResult.name(code));
     }
 
     /** The buffer {@link #handle} reads; the batched path copies control messages into it. */

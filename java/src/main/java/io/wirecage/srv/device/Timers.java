@@ -17,6 +17,10 @@ final class Timers implements Runnable {
     private static final int TICKS_PER_RATE_LIMIT_RESET = 10;
 
     private static final long RETIRE_GRACE_NANOS = 1_000_000_000L;
+    private static final int TICKS_PER_SESSION_CHECK = 10;
+    /** REJECT_AFTER_TIME: a session without a new handshake for this long is over. */
+    static final long SESSION_MILLIS = 180_000;
+    private int sessionTicks;
 
     private final Device device;
     private final Supervisor supervisor;
@@ -58,10 +62,14 @@ final class Timers implements Runnable {
     void tick() {
         long now = System.nanoTime();
         closeRetired(now, false);
+        boolean sessionCheck = ++sessionTicks % TICKS_PER_SESSION_CHECK == 0;
         for (Peer peer : device.peers().all()) {
             Tunnel tunnel = peer.tunnel();
             if (tunnel == null) {
                 continue; // idle peer: no tunnel, nothing to time
+            }
+            if (sessionCheck) {
+                checkSession(peer, tunnel);
             }
             long r;
             supervisor.current = peer;
@@ -79,6 +87,10 @@ final class Timers implements Runnable {
                 Tunnel old = peer.retireTunnel(stats);
                 if (old != null) {
                     retiring.add(new Retired(old, now));
+                    if (peer.sessionLive) {
+                        Events.expired(peer);
+                    }
+                    peer.sessionLive = false;
                 }
                 continue;
             }
@@ -90,6 +102,26 @@ final class Timers implements Runnable {
                 continue;
             }
             device.send(out, TunnelResult.length(r), to);
+        }
+    }
+
+    /**
+     * Once a second per active peer: a session with no handshake for REJECT_AFTER_TIME (180 s) is over
+     * (boringtun drops its keys then, and reports no handshake time); say so once. boringtun frees the
+     * tunnel itself only after three times that.
+     */
+    private void checkSession(Peer peer, Tunnel tunnel) {
+        try {
+            tunnel.stats(stats);
+        } catch (IllegalStateException e) {
+            return; // removed by a reload meanwhile
+        }
+        long since = stats[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE];
+        if (since >= 0 && since < SESSION_MILLIS) {
+            peer.sessionLive = true;
+        } else if (peer.sessionLive) {
+            peer.sessionLive = false;
+            Events.expired(peer);
         }
     }
 
