@@ -1,6 +1,5 @@
 package io.wirecage.srv.device;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -93,8 +92,6 @@ final class Events {
         if (a == null) {
             return "(none)";
         }
-        InetAddress ip = a.getAddress();
-        String host = ip.getHostAddress();
-        return ip instanceof java.net.Inet6Address ? "[" + host + "]:" + a.getPort() : host + ":" + a.getPort();
+        return io.wirecage.srv.conn.EndpointFormat.format(a);
     }
 }

@@ -6,7 +6,6 @@ import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.device.Device;
 import io.wirecage.srv.device.Peer;
 import io.wirecage.srv.nativebridge.Tunnel;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -96,13 +95,7 @@ public final class Uapi {
 
     /** "ip:port", or "[v6]:port" with brackets as wg writes and reads it. */
     public static String endpoint(InetSocketAddress ep) {
-        InetAddress a = ep.getAddress();
-        String host = a.getHostAddress();
-        int zone = host.indexOf('%');
-        if (a instanceof Inet6Address) {
-            return "[" + (zone >= 0 ? host.substring(0, zone) : host) + "]:" + ep.getPort();
-        }
-        return host + ":" + ep.getPort();
+        return io.wirecage.srv.conn.EndpointFormat.format(ep);
     }
 
     /** One peer as a set request builds it. */

@@ -22,7 +22,8 @@ class EndpointTest {
 
     @Test
     void updateByRawFieldsKeepsTheObjectWhileTheAddressStays() {
-        Peer p = new Peer(null, 1, null);
+        Peer p = new Peer(new io.wirecage.srv.config.PeerSettings("p", io.wirecage.srv.config.Base64Key.of(new byte[32]),
+                java.util.List.of(io.wirecage.srv.config.Ipv4Prefix.parseNetwork("10.0.0.2/32")), null, 0), 1, null);
         p.updateEndpoint(SourceAddress.IPV4, 1000, 0, 0x0A00_0002L);
         Peer.Endpoint first = p.endpointRecord();
         p.updateEndpoint(SourceAddress.IPV4, 1000, 0, 0x0A00_0002L);
