@@ -17,7 +17,6 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Connection;
-import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -25,7 +24,6 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
@@ -43,7 +41,6 @@ public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     static final int MAX_CONNECTIONS = 512;
     static final int MAX_CONNECTIONS_PER_SOURCE = 32;
-    static final long IDLE_TIMEOUT_MS = 10_000;
     /** Failed requests per source: 10 at once, then one per 6 s (10 per minute). */
     static final int FAILURE_BURST = 10;
     static final double SECONDS_PER_FAILURE = 6;
@@ -97,43 +94,14 @@ public final class ApiServer implements AutoCloseable {
             ssl.setKeyStorePassword(new String(PemKeyStore.PASSWORD));
             ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
         }
-        // the queue is bounded in effect by the connection limits (Jetty warns against a bounded queue)
-        QueuedThreadPool threads = new QueuedThreadPool(16, 2, 60_000);
-        threads.setName("api");
-        threads.setDaemon(true);
-        Server jetty = new Server(threads);
-        jetty.setStopTimeout(2000);
-
-        HttpConfiguration http = new HttpConfiguration();
-        http.setRequestHeaderSize(4096);
-        http.setResponseHeaderSize(4096);
-        http.setSendServerVersion(false);
-        http.setSendXPoweredBy(false);
-        http.setIdleTimeout(IDLE_TIMEOUT_MS);
-        http.setMinRequestDataRate(256); // bytes/s: a body trickled slower than that is cut off
-        HttpConnectionFactory h1 = new HttpConnectionFactory(http);
-        ConnectionFactory[] factories = ssl == null ? new ConnectionFactory[] {h1}
-                : new ConnectionFactory[] {new SslConnectionFactory(ssl, h1.getProtocol()), h1};
-        ServerConnector connector = new ServerConnector(jetty, 1, 1, factories);
-        InetSocketAddress listen = settings.listen();
-        connector.setHost(listen.getAddress().getHostAddress());
-        connector.setPort(listen.getPort());
-        connector.setIdleTimeout(IDLE_TIMEOUT_MS);
-        connector.setAcceptQueueSize(128);
+        HttpListener.Bound bound = HttpListener.bind("API", settings.listen(), ssl, 16, MAX_CONNECTIONS, 128, "");
+        Server jetty = bound.jetty();
+        ServerConnector connector = bound.connector();
         PerSourceLimit perSource = new PerSourceLimit(MAX_CONNECTIONS_PER_SOURCE);
         connector.addEventListener(perSource);
-        jetty.addConnector(connector);
-        jetty.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, jetty));
         jetty.setErrorHandler(new JsonErrors());
         SourceLimiter failures = new SourceLimiter(FAILURE_BURST, SECONDS_PER_FAILURE, 65_536, System::nanoTime);
         jetty.setHandler(new ApiHandler(registrar, settings.token(), failures));
-        try {
-            connector.open();
-        } catch (IOException e) {
-            connector.close();
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new IOException("cannot listen for the API on " + describe(listen) + ": " + cause.getMessage(), e);
-        }
         return new ApiServer(jetty, connector, ssl, settings, perSource);
     }
 

@@ -1,5 +1,6 @@
 package io.wirecage.srv.metrics;
 
+import io.wirecage.srv.api.HttpListener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -9,15 +10,11 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,30 +41,10 @@ public final class MetricsServer implements AutoCloseable {
 
     /** Binds the port without serving (a taken port fails the start before the host is touched). */
     public static MetricsServer bind(InetSocketAddress listen) throws IOException {
-        QueuedThreadPool threads = new QueuedThreadPool(6, 2, 60_000);
-        threads.setName("metrics");
-        threads.setDaemon(true);
-        Server jetty = new Server(threads);
-        jetty.setStopTimeout(1000);
-        HttpConfiguration http = new HttpConfiguration();
-        http.setRequestHeaderSize(4096);
-        http.setSendServerVersion(false);
-        http.setIdleTimeout(10_000);
-        ServerConnector connector = new ServerConnector(jetty, 1, 1, new HttpConnectionFactory(http));
-        connector.setHost(listen.getAddress().getHostAddress());
-        connector.setPort(listen.getPort());
-        connector.setIdleTimeout(10_000);
-        connector.setAcceptQueueSize(16);
-        jetty.addConnector(connector);
-        jetty.addBean(new NetworkConnectionLimit(MAX_CONNECTIONS, jetty));
-        try {
-            connector.open();
-        } catch (IOException e) {
-            connector.close();
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new IOException("cannot listen for metrics on " + listen.getAddress().getHostAddress() + ":"
-                    + listen.getPort() + " (--metrics-listen; 'none' turns it off): " + cause.getMessage(), e);
-        }
+        HttpListener.Bound bound = HttpListener.bind("metrics", listen, null, 6, MAX_CONNECTIONS, 16,
+                " (--metrics-listen; 'none' turns it off)");
+        Server jetty = bound.jetty();
+        ServerConnector connector = bound.connector();
         return new MetricsServer(jetty, connector);
     }
 
