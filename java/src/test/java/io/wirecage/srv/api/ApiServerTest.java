@@ -252,7 +252,11 @@ class ApiServerTest {
         byte[] body = register(FakeServer.TOKEN, FakeServer.key(1).base64()).getBytes(StandardCharsets.UTF_8);
         boolean servedAgain = false;
         for (int i = 0; i < 50 && !servedAgain; i++) {
-            servedAgain = raw(post("/v1/register", body.length), body).startsWith("HTTP/1.1 200");
+            try {
+                servedAgain = raw(post("/v1/register", body.length), body).startsWith("HTTP/1.1 200");
+            } catch (java.io.IOException e) {
+                // the server has not seen the held connections close yet: still over the limit
+            }
             Thread.sleep(50);
         }
         assertThat(servedAgain).as("served again once the held connections closed").isTrue();
