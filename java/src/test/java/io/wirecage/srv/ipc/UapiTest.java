@@ -7,7 +7,6 @@ import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.device.Device;
 import io.wirecage.srv.device.Peer;
-import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
 import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
@@ -16,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,34 +24,9 @@ import org.junit.jupiter.api.Test;
 class UapiTest {
     private static final HexFormat HEX = HexFormat.of();
     private final byte[] privateKey = Keys.generatePrivateKey();
-    private final Device device = new Device(Identity.create(privateKey, 100), null, null);
-    private final Uapi uapi = new Uapi(new Uapi.Host() {
-        @Override
-        public Device device() {
-            return device;
-        }
-
-        @Override
-        public Base64Key privateKey() {
-            return Base64Key.of(privateKey);
-        }
-
-        @Override
-        public int listenPort() {
-            return 51820;
-        }
-
-        @Override
-        public String applyPeers(List<PeerSettings> peers, Map<Base64Key, InetSocketAddress> endpoints) {
-            try {
-                device.updatePeers(peers);
-            } catch (RuntimeException e) {
-                return e.getMessage();
-            }
-            endpoints.forEach(device::setEndpoint);
-            return null;
-        }
-    });
+    private final DeviceHost host = new DeviceHost(privateKey);
+    private final Device device = host.device;
+    private final Uapi uapi = new Uapi(host);
 
     private final Base64Key a = key(1);
     private final Base64Key b = key(2);
