@@ -17,9 +17,6 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Connection;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -27,7 +24,6 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,12 +129,9 @@ public final class ApiServer implements AutoCloseable {
     public static void preload() {
         Thread.ofPlatform().name("api-preload").daemon().start(() -> {
             try {
-                Server s = new Server(new QueuedThreadPool(2, 1));
-                ServerConnector c = new ServerConnector(s, 1, 1, new HttpConnectionFactory(new HttpConfiguration()));
-                c.addEventListener(new PerSourceLimit(1));
-                s.addConnector(c);
-                s.addBean(new NetworkConnectionLimit(1, s));
-                s.setErrorHandler(new JsonErrors());
+                HttpListener.Bound b = HttpListener.build("warm-up", new InetSocketAddress(0), null, 2, 1, 1);
+                b.connector().addEventListener(new PerSourceLimit(1));
+                b.jetty().setErrorHandler(new JsonErrors());
             } catch (RuntimeException | LinkageError e) {
                 // only a warm-up
             }

@@ -21,7 +21,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class HttpListener {
     static final long IDLE_TIMEOUT_MS = 10_000;
 
-    /** The bound listener: set a handler on {@code jetty}, then start it. */
+    /** The listener: set a handler on {@code jetty}, then start it. */
     public record Bound(Server jetty, ServerConnector connector) {}
 
     private HttpListener() {}
@@ -33,6 +33,21 @@ public final class HttpListener {
      */
     public static Bound bind(String name, InetSocketAddress listen, SslContextFactory.Server ssl, int maxThreads,
                              int maxConnections, int acceptQueue, String hint) throws IOException {
+        Bound b = build(name, listen, ssl, maxThreads, maxConnections, acceptQueue);
+        try {
+            b.connector().open();
+        } catch (IOException e) {
+            b.connector().close();
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IOException("cannot listen for the " + name + " on " + ApiServer.describe(listen) + hint + ": "
+                    + cause.getMessage(), e);
+        }
+        return b;
+    }
+
+    /** The same listener without a socket yet (also what the start-up warm-up builds and throws away). */
+    static Bound build(String name, InetSocketAddress listen, SslContextFactory.Server ssl, int maxThreads,
+                       int maxConnections, int acceptQueue) {
         // the queue is bounded in effect by the connection limit (Jetty warns against a bounded queue)
         QueuedThreadPool threads = new QueuedThreadPool(maxThreads, 2, 60_000);
         threads.setName(name.toLowerCase(java.util.Locale.ROOT));
@@ -56,14 +71,6 @@ public final class HttpListener {
         connector.setAcceptQueueSize(acceptQueue);
         jetty.addConnector(connector);
         jetty.addBean(new NetworkConnectionLimit(maxConnections, jetty));
-        try {
-            connector.open();
-        } catch (IOException e) {
-            connector.close();
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new IOException("cannot listen for the " + name + " on " + ApiServer.describe(listen) + hint + ": "
-                    + cause.getMessage(), e);
-        }
         return new Bound(jetty, connector);
     }
 }
