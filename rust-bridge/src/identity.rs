@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::initiation::read_initiation;
 use boringtun::noise::rate_limiter::RateLimiter;
-use boringtun::noise::{Packet, TunnResult};
+use boringtun::noise::{Packet, Tunn, TunnResult};
 use boringtun::x25519::{PublicKey, StaticSecret};
 use jni::objects::{JByteArray, JByteBuffer, JClass};
 use jni::sys::{jint, jlong};
@@ -22,6 +22,9 @@ use crate::result::{self, pack, Located};
 /// A cookie reply is 64 bytes and a peer key 32: classify's out buffer needs at least this.
 pub const MIN_CLASSIFY_OUT: usize = 64;
 
+/// How often one accepted handshake message passes the shared limiter (see `Identity::new`).
+pub const PASSES: u64 = 2;
+
 pub struct Identity {
     secret: StaticSecret,
     public: PublicKey,
@@ -31,8 +34,8 @@ pub struct Identity {
 impl Identity {
     /// `handshakes_per_second`: handshake messages per second (per reset period) before the
     /// server answers with cookies. Each accepted handshake message passes the shared limiter
-    /// twice (classify, then the tunnel's own decapsulate re-verifies it: boringtun offers no
-    /// public way to skip that), so the limiter is given twice the number.
+    /// twice (screen in the receive thread, then the tunnel's own decapsulate re-verifies it:
+    /// boringtun offers no public way to skip that), so the limiter is given twice the number.
     pub fn new(mut private: [u8; 32], handshakes_per_second: i32) -> BridgeResult<Identity> {
         if handshakes_per_second < 0 {
             return illegal_argument(format!("handshake rate limit {handshakes_per_second} is negative"));
@@ -40,7 +43,7 @@ impl Identity {
         let secret = StaticSecret::from(private);
         private.zeroize();
         let public = PublicKey::from(&secret);
-        let rate_limiter = Arc::new(RateLimiter::new(&public, 2 * handshakes_per_second as u64));
+        let rate_limiter = Arc::new(RateLimiter::new(&public, PASSES * handshakes_per_second as u64));
         Ok(Identity {
             secret,
             public,
@@ -65,27 +68,18 @@ impl Identity {
         self.rate_limiter.reset_count();
     }
 
-    /// Verifies MACs and rate limits, then says where the datagram goes:
-    /// HANDSHAKE_INIT (peer key in out[0..32], its TAI64N timestamp in out[32..44]), BY_INDEX (len = 24-bit tunnel index),
-    /// WRITE_TO_NETWORK (cookie reply in out[0..len], send it back), or a negative code.
-    pub fn classify(&self, src_addr: Option<IpAddr>, datagram: &[u8], out: &mut [u8]) -> BridgeResult<i64> {
+    /// The cheap first look at a handshake message, before a worker spends X25519 on it: boringtun's
+    /// limiter checks mac1, counts the message and, while the count is over the limit, checks mac2 or
+    /// writes a cookie reply. DONE: hand it on; WRITE_TO_NETWORK: send the cookie reply in
+    /// out[0..len] back and drop the message; negative: drop it.
+    pub fn screen(&self, src_addr: Option<IpAddr>, datagram: &[u8], out: &mut [u8]) -> BridgeResult<i64> {
         if out.len() < MIN_CLASSIFY_OUT {
             return illegal_argument(format!("out buffer capacity {} < {MIN_CLASSIFY_OUT}", out.len()));
         }
         let base = out.as_ptr();
         let out_len = out.len();
         let located = match self.rate_limiter.verify_packet(src_addr, datagram, &mut *out) {
-            Ok(Packet::HandshakeInit(_)) => match read_initiation(&self.secret, &self.public, datagram) {
-                Some((peer_static, timestamp)) => {
-                    out[..32].copy_from_slice(&peer_static);
-                    out[32..44].copy_from_slice(&timestamp);
-                    return Ok(pack(result::HANDSHAKE_INIT, 44));
-                }
-                None => return Ok(result::error(result::ERR_UNKNOWN_PEER)),
-            },
-            Ok(Packet::HandshakeResponse(p)) => return Ok(by_index(p.receiver_idx)),
-            Ok(Packet::PacketCookieReply(p)) => return Ok(by_index(p.receiver_idx)),
-            Ok(Packet::PacketData(p)) => return Ok(by_index(p.receiver_idx)),
+            Ok(_) => return Ok(pack(result::DONE, 0)),
             Err(TunnResult::WriteToNetwork(cookie)) => {
                 Located::of_slice(result::WRITE_TO_NETWORK, base, out_len, cookie)
             }
@@ -93,6 +87,29 @@ impl Identity {
             Err(_) => Located::code_only(result::ERR_OTHER),
         };
         Ok(located.finish(out))
+    }
+
+    /// Says where a datagram that passed `screen` goes (no MAC check and no count here: screen
+    /// did both): HANDSHAKE_INIT (peer key in out[0..32], its TAI64N timestamp in out[32..44]),
+    /// BY_INDEX (len = 24-bit tunnel index), or a negative code.
+    pub fn classify(&self, datagram: &[u8], out: &mut [u8]) -> BridgeResult<i64> {
+        if out.len() < MIN_CLASSIFY_OUT {
+            return illegal_argument(format!("out buffer capacity {} < {MIN_CLASSIFY_OUT}", out.len()));
+        }
+        Ok(match Tunn::parse_incoming_packet(datagram) {
+            Ok(Packet::HandshakeInit(_)) => match read_initiation(&self.secret, &self.public, datagram) {
+                Some((peer_static, timestamp)) => {
+                    out[..32].copy_from_slice(&peer_static);
+                    out[32..44].copy_from_slice(&timestamp);
+                    pack(result::HANDSHAKE_INIT, 44)
+                }
+                None => result::error(result::ERR_UNKNOWN_PEER),
+            },
+            Ok(Packet::HandshakeResponse(p)) => by_index(p.receiver_idx),
+            Ok(Packet::PacketCookieReply(p)) => by_index(p.receiver_idx),
+            Ok(Packet::PacketData(p)) => by_index(p.receiver_idx),
+            Err(e) => result::error(result::error_code(&e)),
+        })
     }
 }
 
@@ -123,6 +140,24 @@ pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_classify0<'loc
     src: JByteBuffer<'local>,
     off: jint,
     len: jint,
+    out: JByteBuffer<'local>,
+) -> jlong {
+    guard(&mut env, 0, |env| {
+        // SAFETY: the Java owner keeps the handle alive for the call (reachabilityFence).
+        let identity = unsafe { from_handle::<Identity>(h, "identity") }?;
+        with_src_dst(env, &src, off, len, &out, |datagram, out| identity.classify(datagram, out))
+    })
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_screen0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+    src: JByteBuffer<'local>,
+    off: jint,
+    len: jint,
     src_hi: jlong,
     src_lo: jlong,
     src_family: jint,
@@ -132,9 +167,7 @@ pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_classify0<'loc
         // SAFETY: the Java owner keeps the handle alive for the call (reachabilityFence).
         let identity = unsafe { from_handle::<Identity>(h, "identity") }?;
         let addr = source_address(src_hi, src_lo, src_family)?;
-        with_src_dst(env, &src, off, len, &out, |datagram, out| {
-            identity.classify(addr, datagram, out)
-        })
+        with_src_dst(env, &src, off, len, &out, |datagram, out| identity.screen(addr, datagram, out))
     })
 }
 

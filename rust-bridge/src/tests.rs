@@ -95,7 +95,7 @@ fn handshake(p: &Pair) {
     let init = buf[..n].to_vec();
 
     // The server finds the client's key without knowing the client.
-    let (c, n) = split(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap());
+    let (c, n) = split(p.server_id.classify(&init, &mut out).unwrap());
     assert_eq!((c, n), (HANDSHAKE_INIT, 44));
     assert_eq!(&out[..32], &p.client_pub);
 
@@ -104,7 +104,7 @@ fn handshake(p: &Pair) {
     let response = buf[..n].to_vec();
     assert_eq!(split(p.server.drain(&mut scratch).unwrap()).0, DONE);
 
-    let (c, idx) = split(p.client_id.classify(None, &response, &mut out).unwrap());
+    let (c, idx) = split(p.client_id.classify(&response, &mut out).unwrap());
     assert_eq!((c, idx), (BY_INDEX, CLIENT_INDEX as usize));
 
     let (c, n) = split(p.client.decapsulate(None, &response, &mut buf).unwrap());
@@ -112,7 +112,7 @@ fn handshake(p: &Pair) {
     let keepalive = buf[..n].to_vec();
     assert_eq!(split(p.client.drain(&mut scratch).unwrap()).0, DONE);
 
-    let (c, idx) = split(p.server_id.classify(Some(CLIENT_ADDR), &keepalive, &mut out).unwrap());
+    let (c, idx) = split(p.server_id.classify(&keepalive, &mut out).unwrap());
     assert_eq!((c, idx), (BY_INDEX, SERVER_INDEX as usize));
     assert_eq!(
         split(p.server.decapsulate(Some(CLIENT_ADDR), &keepalive, &mut buf).unwrap()),
@@ -128,7 +128,7 @@ fn send(from: &TunnelCell, to: &TunnelCell, to_id: &Identity, to_index: i32, pac
     assert_eq!(c, WRITE_TO_NETWORK);
     assert_eq!(n, packet.len() + 32);
     assert_eq!(
-        split(to_id.classify(None, &wire[..n], &mut out).unwrap()),
+        split(to_id.classify(&wire[..n], &mut out).unwrap()),
         (BY_INDEX, to_index as usize)
     );
     let (c, m) = split(to.decapsulate(None, &wire[..n], &mut plain).unwrap());
@@ -210,7 +210,7 @@ fn packets_sent_before_the_handshake_are_queued_then_drained() {
     assert_eq!(split(p.client.encapsulate(&second, &mut buf).unwrap()), (DONE, 0));
 
     assert_eq!(
-        code_of(p.server_id.classify(None, &init, &mut out).unwrap()),
+        code_of(p.server_id.classify(&init, &mut out).unwrap()),
         HANDSHAKE_INIT
     );
     let (_, n) = split(p.server.decapsulate(None, &init, &mut buf).unwrap());
@@ -277,52 +277,56 @@ fn classify_sorts_init_response_data_and_garbage() {
     let p = pair_with_limit(100);
     let mut out = vec![0u8; 64];
     assert_eq!(
-        code_of(p.server_id.classify(None, &[], &mut out).unwrap()),
+        code_of(p.server_id.classify(&[], &mut out).unwrap()),
         ERR_INVALID_PACKET
     );
     assert_eq!(
-        code_of(p.server_id.classify(None, &[1, 2, 3], &mut out).unwrap()),
+        code_of(p.server_id.classify(&[1, 2, 3], &mut out).unwrap()),
         ERR_INVALID_PACKET
     );
     assert_eq!(
-        code_of(p.server_id.classify(None, &[0xFF; 200], &mut out).unwrap()),
+        code_of(p.server_id.classify(&[0xFF; 200], &mut out).unwrap()),
         ERR_INVALID_PACKET
     );
-    // Right type and size, wrong MACs.
+    // Right type and size, wrong MACs: screen drops them (classify comes only after screen).
     let mut fake_init = [0u8; 148];
     fake_init[0] = 1;
     assert_eq!(
-        code_of(p.server_id.classify(None, &fake_init, &mut out).unwrap()),
+        code_of(p.server_id.screen(None, &fake_init, &mut out).unwrap()),
         ERR_INVALID_MAC
     );
     let mut fake_resp = [0u8; 92];
     fake_resp[0] = 2;
     assert_eq!(
-        code_of(p.server_id.classify(None, &fake_resp, &mut out).unwrap()),
+        code_of(p.server_id.screen(None, &fake_resp, &mut out).unwrap()),
         ERR_INVALID_MAC
+    );
+    assert_eq!(
+        code_of(p.server_id.screen(None, &[0xFF; 200], &mut out).unwrap()),
+        ERR_INVALID_PACKET
     );
     // Data and cookie replies are routed by index without any crypto.
     let mut data = [0u8; 32];
     data[0] = 4;
     data[4..8].copy_from_slice(&((0x12_3456u32 << 8) | 3).to_le_bytes());
     assert_eq!(
-        split(p.server_id.classify(None, &data, &mut out).unwrap()),
+        split(p.server_id.classify(&data, &mut out).unwrap()),
         (BY_INDEX, 0x12_3456)
     );
     let mut cookie = [0u8; 64];
     cookie[0] = 3;
     cookie[4..8].copy_from_slice(&(0xFF_FFFFu32 << 8).to_le_bytes());
     assert_eq!(
-        split(p.server_id.classify(None, &cookie, &mut out).unwrap()),
+        split(p.server_id.classify(&cookie, &mut out).unwrap()),
         (BY_INDEX, 0xFF_FFFF)
     );
 
-    // An initiation meant for another server fails mac1 here.
+    // An initiation meant for another server fails mac1 there.
     let other = Identity::new(generate_private_key(), 100).unwrap();
     let mut buf = vec![0u8; 148];
     let (_, n) = split(p.client.format_handshake_initiation(&mut buf, false).unwrap());
     assert_eq!(
-        code_of(other.classify(None, &buf[..n], &mut out).unwrap()),
+        code_of(other.screen(None, &buf[..n], &mut out).unwrap()),
         ERR_INVALID_MAC
     );
 }
@@ -357,7 +361,7 @@ fn init_with_valid_mac_but_undecryptable_sender_is_unknown_peer() {
     buf[116..132].copy_from_slice(&m);
     let mut out = vec![0u8; 64];
     assert_eq!(
-        code_of(p.server_id.classify(None, &buf, &mut out).unwrap()),
+        code_of(p.server_id.classify(&buf, &mut out).unwrap()),
         ERR_UNKNOWN_PEER
     );
 }
@@ -372,16 +376,16 @@ fn under_load_the_server_answers_with_a_cookie_and_the_client_retries_with_mac2(
     let init = buf[..n].to_vec();
 
     assert_eq!(
-        code_of(p.server_id.classify(None, &init, &mut out).unwrap()),
+        code_of(p.server_id.screen(None, &init, &mut out).unwrap()),
         ERR_UNDER_LOAD
     );
-    let (c, n) = split(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap());
+    let (c, n) = split(p.server_id.screen(Some(CLIENT_ADDR), &init, &mut out).unwrap());
     assert_eq!((c, n), (WRITE_TO_NETWORK, 64));
     assert_eq!(out[0], 3, "a cookie reply");
     let cookie = out[..n].to_vec();
 
     assert_eq!(
-        split(p.client_id.classify(None, &cookie, &mut out).unwrap()),
+        split(p.client_id.classify(&cookie, &mut out).unwrap()),
         (BY_INDEX, CLIENT_INDEX as usize)
     );
     assert_eq!(split(p.client.decapsulate(None, &cookie, &mut buf).unwrap()), (DONE, 0));
@@ -389,7 +393,11 @@ fn under_load_the_server_answers_with_a_cookie_and_the_client_retries_with_mac2(
     assert_eq!(c, WRITE_TO_NETWORK);
     let init2 = buf[..n].to_vec();
     assert_eq!(
-        code_of(p.server_id.classify(Some(CLIENT_ADDR), &init2, &mut out).unwrap()),
+        code_of(p.server_id.screen(Some(CLIENT_ADDR), &init2, &mut out).unwrap()),
+        DONE
+    );
+    assert_eq!(
+        code_of(p.server_id.classify(&init2, &mut out).unwrap()),
         HANDSHAKE_INIT
     );
     let (c, n) = split(p.server.decapsulate(Some(CLIENT_ADDR), &init2, &mut buf).unwrap());
@@ -398,15 +406,19 @@ fn under_load_the_server_answers_with_a_cookie_and_the_client_retries_with_mac2(
 
 #[test]
 fn rate_limiter_counts_each_accepted_message_twice() {
-    // Limit 1 per second -> limiter of 2: classify + decapsulate of one init fit; the next
-    // initiation's classify is over the limit.
+    // Limit 1 per second -> limiter of 2: screen + decapsulate of one init fit (classify does not
+    // count); the next initiation's screen is over the limit and answered with a cookie.
     let p = pair_with_limit(1);
     let mut buf = vec![0u8; 2048];
     let mut out = vec![0u8; 64];
     let (_, n) = split(p.client.format_handshake_initiation(&mut buf, false).unwrap());
     let init = buf[..n].to_vec();
     assert_eq!(
-        code_of(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap()),
+        split(p.server_id.screen(Some(CLIENT_ADDR), &init, &mut out).unwrap()),
+        (DONE, 0)
+    );
+    assert_eq!(
+        code_of(p.server_id.classify(&init, &mut out).unwrap()),
         HANDSHAKE_INIT
     );
     assert_eq!(
@@ -415,17 +427,48 @@ fn rate_limiter_counts_each_accepted_message_twice() {
     );
     let (_, n) = split(p.client.format_handshake_initiation(&mut buf, true).unwrap());
     let init = buf[..n].to_vec();
-    assert_eq!(
-        code_of(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap()),
-        WRITE_TO_NETWORK
-    );
+    let (c, n) = split(p.server_id.screen(Some(CLIENT_ADDR), &init, &mut out).unwrap());
+    assert_eq!((c, n, out[0]), (WRITE_TO_NETWORK, 64, 3), "a cookie reply");
     // reset only acts once a second has passed since the last reset.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     p.server_id.reset_rate_limiter();
     assert_eq!(
-        code_of(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap()),
-        HANDSHAKE_INIT
+        code_of(p.server_id.screen(Some(CLIENT_ADDR), &init, &mut out).unwrap()),
+        DONE
     );
+}
+
+#[test]
+fn screen_drops_a_wrong_mac1_and_passes_a_valid_mac2_under_load() {
+    let p = pair_with_limit(0); // every handshake message counts as load
+    let mut buf = vec![0u8; 2048];
+    let mut out = vec![0u8; 64];
+    let (_, n) = split(p.client.format_handshake_initiation(&mut buf, false).unwrap());
+    let mut init = buf[..n].to_vec();
+    init[20] ^= 1; // anything under mac1
+    assert_eq!(
+        code_of(p.server_id.screen(Some(CLIENT_ADDR), &init, &mut out).unwrap()),
+        ERR_INVALID_MAC
+    );
+    init[20] ^= 1;
+    let (c, n) = split(p.server_id.screen(Some(CLIENT_ADDR), &init, &mut out).unwrap());
+    assert_eq!((c, n), (WRITE_TO_NETWORK, 64));
+    let cookie = out[..n].to_vec();
+    assert_eq!(split(p.client.decapsulate(None, &cookie, &mut buf).unwrap()), (DONE, 0));
+    let (_, n) = split(p.client.format_handshake_initiation(&mut buf, true).unwrap());
+    let init2 = buf[..n].to_vec();
+    assert_eq!(
+        split(p.server_id.screen(Some(CLIENT_ADDR), &init2, &mut out).unwrap()),
+        (DONE, 0),
+        "mac2 from the cookie proves the address"
+    );
+    let other = Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 99)));
+    assert_eq!(
+        code_of(p.server_id.screen(other, &init2, &mut out).unwrap()),
+        WRITE_TO_NETWORK,
+        "the cookie is bound to the address it was sent to"
+    );
+    assert!(is_illegal_argument(p.server_id.screen(other, &init2, &mut out[..10])));
 }
 
 fn is_illegal_argument<T: std::fmt::Debug>(r: Result<T, BridgeError>) -> bool {
@@ -454,11 +497,8 @@ fn capacity_checks_come_before_boringtun() {
         p.client.format_handshake_initiation(&mut [0u8; 147], true)
     ));
     assert!(is_illegal_argument(p.client.drain(&mut [0u8; 147])));
-    assert!(is_illegal_argument(p.server_id.classify(
-        None,
-        &[0u8; 32],
-        &mut [0u8; 63]
-    )));
+    assert!(is_illegal_argument(p.server_id.classify(&[0u8; 32], &mut [0u8; 63])));
+    assert!(is_illegal_argument(p.server_id.screen(None, &[0u8; 32], &mut [0u8; 63])));
     // Still usable afterwards: nothing reached boringtun.
     let (c, _) = send(&p.client, &p.server, &p.server_id, SERVER_INDEX, &packet);
     assert_eq!(c, WRITE_TO_TUNNEL_V4);
@@ -582,7 +622,7 @@ fn plaintext_is_padded_to_16_bytes_up_to_the_mtu_and_trimmed_by_the_receiver() {
         assert_eq!(c, WRITE_TO_NETWORK);
         assert_eq!(n, 32 + padded_len(total, 1420), "wire length for a {total}-byte packet");
         assert!((n - 32) % 16 == 0 || n - 32 == 1420, "{n}: a multiple of 16 or the MTU");
-        assert_eq!(split(p.client_id.classify(None, &wire[..n], &mut out).unwrap()).0, BY_INDEX);
+        assert_eq!(split(p.client_id.classify(&wire[..n], &mut out).unwrap()).0, BY_INDEX);
         let (c, m) = split(p.client.decapsulate(None, &wire[..n], &mut plain).unwrap());
         assert_eq!(c, WRITE_TO_TUNNEL_V4);
         assert_eq!(&plain[..m], &packet[..], "the receiver trims the padding by the IP length");
@@ -603,7 +643,7 @@ fn an_initiation_names_its_sender_and_a_timestamp_that_grows() {
         let (c, n) = split(client.encapsulate(&ipv4_packet([10, 0, 0, 2], [10, 0, 0, 1], 40, 1), &mut buf).unwrap());
         assert_eq!((c, n), (WRITE_TO_NETWORK, 148));
         let init = buf[..n].to_vec();
-        let (c, n) = split(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap());
+        let (c, n) = split(p.server_id.classify(&init, &mut out).unwrap());
         assert_eq!((c, n), (HANDSHAKE_INIT, 44));
         assert_eq!(&out[..32], &p.client_pub, "the sender's static key");
         // the same key as boringtun's own parse finds
@@ -624,6 +664,6 @@ fn an_initiation_names_its_sender_and_a_timestamp_that_grows() {
     init[100] ^= 1;
     let mac = mac1(p.server_id.public_key().as_bytes(), &init[..116]);
     init[116..132].copy_from_slice(&mac);
-    assert_eq!(split(p.server_id.classify(Some(CLIENT_ADDR), &init, &mut out).unwrap()).0, ERR_UNKNOWN_PEER);
+    assert_eq!(split(p.server_id.classify(&init, &mut out).unwrap()).0, ERR_UNKNOWN_PEER);
 }
 

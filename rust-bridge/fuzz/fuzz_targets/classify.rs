@@ -1,6 +1,7 @@
 #![no_main]
-//! Any datagram through the handshake classifier (mac1 check, rate limiter, initiation reader):
-//! an error code or a result, never a panic, never a result larger than its buffer.
+//! Any datagram through the handshake screen (mac1 check, rate limiter, cookie reply) and the
+//! classifier (message parser, initiation reader): an error code or a result, never a panic, never
+//! a result larger than its buffer.
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::OnceLock;
@@ -15,7 +16,12 @@ fn identity() -> &'static Identity {
 fuzz_target!(|data: &[u8]| {
     let mut out = [0u8; 256];
     let from = Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)));
-    if let Ok(r) = identity().classify(from, data, &mut out) {
+    if let Ok(r) = identity().screen(from, data, &mut out) {
+        if code_of(r) == WRITE_TO_NETWORK {
+            assert!(len_of(r) <= out.len());
+        }
+    }
+    if let Ok(r) = identity().classify(data, &mut out) {
         // BY_INDEX carries a tunnel index, not a length; the others say how much of out they filled
         let code = code_of(r);
         if code == HANDSHAKE_INIT || code == WRITE_TO_NETWORK {

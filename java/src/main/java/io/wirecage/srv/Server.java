@@ -19,6 +19,7 @@ import io.wirecage.srv.metrics.MetricsServer;
 import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
 import io.wirecage.srv.nativebridge.NativeLibrary;
+import io.wirecage.srv.nativebridge.Warmup;
 import io.wirecage.srv.router.CommandRunner;
 import io.wirecage.srv.router.DefaultRoute;
 import io.wirecage.srv.router.Firewall;
@@ -50,6 +51,8 @@ public final class Server implements AutoCloseable {
     public static final Path RUN_DIR = runDir(System.getenv("RUNTIME_DIRECTORY"));
     /** Handshake initiations per second before boringtun answers with cookies (its device default). */
     private static final int HANDSHAKE_RATE_LIMIT = 100;
+    /** Handshakes run through the bridge before serving, so the first clients meet warm code. */
+    private static final int WARMUP_HANDSHAKES = 200;
 
     /** Re-reads the settings (config file plus flags) for a reload. */
     @FunctionalInterface
@@ -162,6 +165,9 @@ public final class Server implements AutoCloseable {
             api.serveMetrics(metrics);
         }
 
+        long warm = System.nanoTime();
+        int warmed = Warmup.handshakes(WARMUP_HANDSHAKES);
+        log.debug("warm-up: {} handshakes in {} ms", warmed, (System.nanoTime() - warm) / 1_000_000);
         MemoryRelease.afterStartup();
         device.start();
         log.info("data path: {}", device.ioDescription());

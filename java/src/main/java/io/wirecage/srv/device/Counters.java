@@ -36,6 +36,12 @@ public final class Counters {
     /** Handshake initiations not newer than one the peer already used: replays. */
     final AtomicLong droppedReplayedInitiation = new AtomicLong();
     final AtomicLong handshakesCompleted = new AtomicLong();
+    /** Handshake messages over their source address's budget while under load (dropped before any crypto). */
+    final AtomicLong droppedHandshakeOverBudget = new AtomicLong();
+    /** Handshake messages that found the handshake queue full. */
+    final AtomicLong droppedHandshakeQueueFull = new AtomicLong();
+    /** Datagrams that are no WireGuard message: unknown type, or a control message of the wrong size. */
+    final AtomicLong droppedMalformed = new AtomicLong();
 
     /** Counts a negative boringtun result code (a dropped packet). */
     void tunnelError(int code) {
@@ -75,6 +81,9 @@ public final class Counters {
         m.put("dropped_peer_removed", droppedPeerRemoved.get());
         m.put("dropped_malformed_offload", droppedMalformedOffload.get());
         m.put("dropped_truncated", droppedTruncated.get());
+        m.put("dropped_malformed", droppedMalformed.get());
+        m.put("dropped_handshake_over_budget", droppedHandshakeOverBudget.get());
+        m.put("dropped_handshake_queue_full", droppedHandshakeQueueFull.get());
         for (int i = 1; i < MAX_ERROR; i++) {
             long v = tunnelErrors.get(i);
             if (v != 0) {

@@ -57,19 +57,42 @@ final class Events {
 
     static void handshakeFailed(Peer p, InetSocketAddress from, String reason) {
         if (p != null ? allow(p, HANDSHAKE_FAILED) : allow(lastUnknownPeer)) {
-            log.atWarn().addKeyValue("event", "handshake_failed").addKeyValue("peer", p == null ? "" : p.label())
-                    .addKeyValue("endpoint", format(from)).addKeyValue("reason", reason)
-                    .log("handshake failed: {} from {}: {}", p == null ? "unknown peer" : p.label(), format(from), reason);
+            logHandshakeFailed(p, from, reason);
         }
+    }
+
+    /** The same for an unknown sender given as (family, port, hi, lo): no allocation unless logged. */
+    static void handshakeFailed(int family, int port, long hi, long lo, String reason) {
+        if (allow(lastUnknownPeer)) {
+            logHandshakeFailed(null, Peer.socketAddress(family, port, hi, lo), reason);
+        }
+    }
+
+    private static void logHandshakeFailed(Peer p, InetSocketAddress from, String reason) {
+        log.atWarn().addKeyValue("event", "handshake_failed").addKeyValue("peer", p == null ? "" : p.label())
+                .addKeyValue("endpoint", format(from)).addKeyValue("reason", reason)
+                .log("handshake failed: {} from {}: {}", p == null ? "unknown peer" : p.label(), format(from), reason);
     }
 
     static void cookieReply(InetSocketAddress from) {
         long n = cookieReplies.incrementAndGet();
         if (allow(lastCookie)) {
-            log.atWarn().addKeyValue("event", "under_load").addKeyValue("endpoint", format(from))
-                    .addKeyValue("cookie_replies", n)
-                    .log("under cookie load: answering handshakes with cookie replies (latest to {}, {} so far)", format(from), n);
+            logCookieReply(from, n);
         }
+    }
+
+    /** The same for a sender given as (family, port, hi, lo): no allocation unless logged. */
+    static void cookieReply(int family, int port, long hi, long lo) {
+        long n = cookieReplies.incrementAndGet();
+        if (allow(lastCookie)) {
+            logCookieReply(Peer.socketAddress(family, port, hi, lo), n);
+        }
+    }
+
+    private static void logCookieReply(InetSocketAddress from, long n) {
+        log.atWarn().addKeyValue("event", "under_load").addKeyValue("endpoint", format(from))
+                .addKeyValue("cookie_replies", n)
+                .log("under cookie load: answering handshakes with cookie replies (latest to {}, {} so far)", format(from), n);
     }
 
     private static boolean allow(Peer p, int kind) {

@@ -46,7 +46,7 @@ final class Handshakes {
      */
     void handle(ByteBuffer in, int length, InetSocketAddress from, int family, long hi, long lo) {
         PeerTable table = device.peers();
-        long r = device.identity().classify(in, 0, length, hi, lo, family, out);
+        long r = device.identity().classify(in, 0, length, out);
         int code = TunnelResult.code(r);
         Peer peer;
         boolean initiation = false;

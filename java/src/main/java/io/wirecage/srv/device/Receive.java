@@ -6,6 +6,7 @@ import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V4;
 import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V6;
 
 import io.wirecage.srv.nativebridge.Batch;
+import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.TunIo;
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
@@ -18,24 +19,30 @@ import org.slf4j.LoggerFactory;
  * UDP to TUN: one recvmmsg brings up to 64 messages (each, with UDP_GRO, up to 64 KB of equal-sized
  * datagrams; a lone datagram is a batch of one), every data message is decrypted straight into a
  * native arena, checked against the peer's allowed IPs (cryptokey routing stays here in Java), and
- * the batch goes to the TUN in one native call that merges TCP segments (GRO). Control messages go
- * to {@link Handshakes}. Nothing here allocates per data message.
+ * the batch goes to the TUN in one native call that merges TCP segments (GRO). Control messages get
+ * only cheap checks here and wait in the {@link HandshakeQueue} for the handshake workers, so a flood of
+ * them cannot take this thread from the data. Nothing here allocates per packet.
  */
 final class Receive implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Receive.class);
     /** With GRO one message holds up to ~45 datagrams: fewer messages keep batches (and latency) small. */
     private static final int MESSAGES_WITH_GRO = 8;
+    /** Source addresses whose handshake budget is tracked at once. */
+    private static final int BUDGET_ADDRESSES = 8192;
 
     private final Device device;
     private final Supervisor supervisor;
     private final Counters counters;
-    private final Handshakes handshakes;
     private final int udpFd;
     private final int tunFd;
     private final boolean gro;
     private final int maxMessages;
-    /** A control message is copied here for {@link Handshakes} (the largest is 148 bytes). */
-    private final ByteBuffer control = ByteBuffer.allocateDirect(Messages.INITIATION_SIZE);
+    private final HandshakeQueue queue;
+    private final SourceBudget budget = new SourceBudget(BUDGET_ADDRESSES);
+    private final Identity identity;
+    private final boolean v6Socket;
+    /** Cookie replies are written here. */
+    private final ByteBuffer cookie = ByteBuffer.allocateDirect(Identity.MIN_CLASSIFY_OUT);
     /** Packets boringtun queued during a handshake are encrypted here when this thread drains them. */
     private final ByteBuffer drainBuffer = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
     private Batch rx;
@@ -49,7 +56,9 @@ final class Receive implements Runnable {
         this.device = device;
         this.counters = device.counters();
         this.supervisor = new Supervisor(device, "wg-receive");
-        this.handshakes = new Handshakes(device, supervisor);
+        this.queue = device.handshakeQueue();
+        this.identity = device.identity();
+        this.v6Socket = device.udp().isV6();
         this.udpFd = device.udp().fd();
         this.tunFd = device.tun().fd();
         this.gro = device.tun().offload();
@@ -176,15 +185,45 @@ final class Receive implements Runnable {
         }
     }
 
-    /** Handshakes and cookies: garbage is dropped by type and size, the rest goes to {@link Handshakes}. */
+    /**
+     * Handshakes and cookies, cheapest check first: garbage is dropped by type and size; under load a
+     * source over its budget is dropped (no crypto at all); boringtun's limiter checks mac1 and, while it
+     * demands cookies, mac2 (a few hashes, no X25519) and its cookie reply is sent from here; what passes
+     * waits for a handshake worker, in the first lane when it passed with a valid mac2.
+     */
     private void controlMessage(int type, int o, int len, int family, int port, long hi, long lo) {
         if (!Messages.controlSizeFits(type, len) || family == 0) {
-            counters.tunnelError(TunnelResult.ERR_INVALID_PACKET); // what boringtun would say, without a call
+            counters.droppedMalformed.incrementAndGet();
             return;
         }
-        control.clear();
-        control.put(0, rxData, o, len);
-        handshakes.handle(control, len, Peer.socketAddress(family, port, hi, lo), family, hi, lo);
+        long now = System.nanoTime();
+        if (queue.underLoad(now) && !budget.allow(family, hi, lo, now)) {
+            counters.droppedHandshakeOverBudget.incrementAndGet();
+            return;
+        }
+        boolean proven = queue.demandingCookies(); // then a message that passes carried a valid mac2
+        long r = identity.screen(rxData, o, len, hi, lo, family, cookie);
+        int code = TunnelResult.code(r);
+        if (code == WRITE_TO_NETWORK) {
+            queue.cookieDemanded(now);
+            if (UdpIo.sendTo(udpFd, cookie, 0, TunnelResult.length(r), family, port, hi, lo, v6Socket) < 0) {
+                counters.droppedSendFailed.incrementAndGet();
+                return;
+            }
+            counters.cookieRepliesSent.incrementAndGet();
+            Events.cookieReply(family, port, hi, lo);
+            return;
+        }
+        if (code != DONE) {
+            counters.tunnelError(code);
+            if (code == TunnelResult.ERR_INVALID_MAC) {
+                Events.handshakeFailed(family, port, hi, lo, "invalid_mac");
+            }
+            return;
+        }
+        if (!queue.offer(rxData, o, len, family, port, hi, lo, proven, now)) {
+            counters.droppedHandshakeQueueFull.incrementAndGet();
+        }
     }
 
     private void flush() {

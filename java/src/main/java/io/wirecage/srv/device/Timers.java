@@ -53,6 +53,7 @@ final class Timers implements Runnable {
             // the reset first: a failing timer must never leave every handshake needing a cookie
             if (++tick[0] % TICKS_PER_RATE_LIMIT_RESET == 0) {
                 device.identity().resetRateLimiter();
+                device.handshakeQueue().limiterReset();
             }
             tick();
             return true;

@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
 
 /**
  * The server's identity (mirrors identity.rs): its static key pair and the handshake rate limiter
- * shared by all of its tunnels. Thread-safe: {@link #classify} may run on several threads at once.
+ * shared by all of its tunnels. Thread-safe: {@link #screen} and {@link #classify} may run on several
+ * threads at once.
  *
  * <p>The native memory is freed by a Cleaner once the object is unreachable; {@link #close()} only
  * stops further use (freeing while another thread is inside classify would be unsafe). Tunnels
@@ -45,18 +46,34 @@ public final class Identity implements AutoCloseable {
     }
 
     /**
-     * Says where the datagram {@code src[off, off+len)} goes, without decrypting data:
-     * {@link TunnelResult#HANDSHAKE_INIT} (initiator's key in out[0, 32)), {@link TunnelResult#BY_INDEX}
-     * (length = 24-bit tunnel index), {@link TunnelResult#WRITE_TO_NETWORK} (under load: send the cookie
-     * reply in out[0, length) back to the source), or a negative error code. Pass the real source
-     * address: under load boringtun needs it for cookies.
+     * Says where the datagram {@code src[off, off+len)}, which passed {@link #screen}, goes (no MAC check
+     * here): {@link TunnelResult#HANDSHAKE_INIT} (initiator's key in out[0, 32), its TAI64N time in
+     * out[32, 44)), {@link TunnelResult#BY_INDEX} (length = 24-bit tunnel index), or a negative error
+     * code ({@link TunnelResult#ERR_UNKNOWN_PEER}: an initiation that does not decrypt with our key).
      *
      * @param out direct buffer of at least {@value #MIN_CLASSIFY_OUT} bytes, written from index 0
      */
-    public long classify(ByteBuffer src, int off, int len, long srcHi, long srcLo, int srcFamily, ByteBuffer out) {
+    public long classify(ByteBuffer src, int off, int len, ByteBuffer out) {
         checkOpen();
         try {
-            return classify0(handle, src, off, len, srcHi, srcLo, srcFamily, out);
+            return classify0(handle, src, off, len, out);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The cheap first look at a handshake message (no X25519): boringtun's limiter checks mac1, counts the
+     * message and, while the count is over the limit, checks mac2. {@link TunnelResult#DONE}: hand it to
+     * {@link #classify}; {@link TunnelResult#WRITE_TO_NETWORK}: send the cookie reply in out[0, length)
+     * back and drop the message; negative: drop it ({@link TunnelResult#ERR_INVALID_MAC} for a wrong mac1).
+     *
+     * @param out direct buffer of at least {@value #MIN_CLASSIFY_OUT} bytes, written from index 0
+     */
+    public long screen(ByteBuffer src, int off, int len, long srcHi, long srcLo, int srcFamily, ByteBuffer out) {
+        checkOpen();
+        try {
+            return screen0(handle, src, off, len, srcHi, srcLo, srcFamily, out);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -98,7 +115,9 @@ public final class Identity implements AutoCloseable {
 
     static native long create0(byte[] privateKey, int handshakesPerSecondLimit);
 
-    static native long classify0(long h, ByteBuffer src, int off, int len, long srcHi, long srcLo, int srcFamily,
+    static native long classify0(long h, ByteBuffer src, int off, int len, ByteBuffer out);
+
+    static native long screen0(long h, ByteBuffer src, int off, int len, long srcHi, long srcLo, int srcFamily,
             ByteBuffer out);
 
     static native void resetRateLimiter0(long h);

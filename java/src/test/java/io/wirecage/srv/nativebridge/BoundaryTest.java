@@ -39,11 +39,14 @@ class BoundaryTest {
 
         assertThatThrownBy(() -> Tunnel.encapsulate0(0, plain, 0, 100, buf))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("handle is 0");
-        assertThatThrownBy(() -> Identity.classify0(0, plain, 0, 100, 0, 0, 0, buf))
+        assertThatThrownBy(() -> Identity.classify0(0, plain, 0, 100, buf))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Identity.screen0(0, plain, 0, 100, 0, 0, 0, buf))
                 .isInstanceOf(IllegalStateException.class);
         Identity id = Identity.create(Keys.generatePrivateKey(), 10);
         id.close();
-        assertThatThrownBy(() -> id.classify(plain, 0, 100, 0, 0, 0, buf)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> id.classify(plain, 0, 100, buf)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> id.screen(plain, 0, 100, 0, 0, 0, buf)).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
@@ -65,7 +68,7 @@ class BoundaryTest {
             assertThatThrownBy(() -> p.client.updateTimers(small)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> p.client.formatHandshakeInitiation(small, false))
                     .isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> p.serverId.classify(plain, 0, 100, 0, 0, 0, ByteBuffer.allocateDirect(63)))
+            assertThatThrownBy(() -> p.serverId.classify(plain, 0, 100, ByteBuffer.allocateDirect(63)))
                     .isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> p.client.stats(new long[4])).isInstanceOf(IllegalArgumentException.class);
             // Nothing reached boringtun: the tunnel still works.
@@ -96,7 +99,7 @@ class BoundaryTest {
                     .isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> p.client.encapsulate(null, 0, 100, dst))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("null");
-            assertThatThrownBy(() -> p.serverId.classify(src, 0, 100, 0, 0, 0, null))
+            assertThatThrownBy(() -> p.serverId.classify(src, 0, 100, null))
                     .isInstanceOf(IllegalArgumentException.class);
             // src and dst may not overlap (the same buffer for both).
             assertThatThrownBy(() -> p.client.encapsulate(dst, 0, 100, dst))
@@ -133,7 +136,17 @@ class BoundaryTest {
                         // Valid message types with garbage bodies reach deeper code paths.
                         src.putInt(0, Integer.reverseBytes(1 + round / 2 % 4));
                     }
-                    long r = p.serverId.classify(src, 0, len, 0, CLIENT_UDP_ADDR, SourceAddress.IPV4, dst);
+                    long r = p.serverId.screen(src, 0, len, 0, CLIENT_UDP_ADDR, SourceAddress.IPV4, dst);
+                    int type = len >= 4 ? src.getInt(0) : 0;
+                    boolean checkedByScreen = type != Integer.reverseBytes(3) && type != Integer.reverseBytes(4);
+                    // initiations and responses need a valid mac1; well-formed cookie replies and data pass
+                    // on to their tunnel, which authenticates them
+                    if (checkedByScreen) {
+                        assertThat(TunnelResult.code(r)).as("screen of garbage").isNegative();
+                    } else {
+                        assertThat(TunnelResult.code(r)).as("screen of a cookie reply or data").isLessThanOrEqualTo(0);
+                    }
+                    r = p.serverId.classify(src, 0, len, dst);
                     int code = TunnelResult.code(r);
                     assertThat(code < 0 || code == TunnelResult.BY_INDEX).as("classify %d", code).isTrue();
                     r = p.server.decapsulate(0, CLIENT_UDP_ADDR, SourceAddress.IPV4, src, 0, len, dst);

@@ -29,7 +29,7 @@ class TunnelProtocolTest {
                 assertThat(TunnelResult.code(r)).isEqualTo(TunnelResult.WRITE_TO_NETWORK);
                 int n = TunnelResult.length(r);
                 assertThat(n).isEqualTo(size + Tunnel.DATA_OVERHEAD);
-                r = p.serverId.classify(wire, 0, n, 0, CLIENT_UDP_ADDR, SourceAddress.IPV4, route);
+                r = p.serverId.classify(wire, 0, n, route);
                 assertThat(TunnelResult.code(r)).isEqualTo(TunnelResult.BY_INDEX);
                 assertThat(TunnelResult.length(r)).isEqualTo(SERVER_INDEX);
                 r = p.server.decapsulate(0, CLIENT_UDP_ADDR, SourceAddress.IPV4, wire, 0, n, back);
@@ -45,7 +45,7 @@ class TunnelProtocolTest {
                 r = p.server.encapsulate(plain, 0, size, wire);
                 assertThat(TunnelResult.code(r)).isEqualTo(TunnelResult.WRITE_TO_NETWORK);
                 n = TunnelResult.length(r);
-                r = p.clientId.classify(wire, 0, n, 0, 0, SourceAddress.NONE, route);
+                r = p.clientId.classify(wire, 0, n, route);
                 assertThat(TunnelResult.length(r)).isEqualTo(CLIENT_INDEX);
                 r = p.client.decapsulate(0, 0, SourceAddress.NONE, wire, 0, n, back);
                 assertThat(TunnelResult.code(r)).isEqualTo(TunnelResult.WRITE_TO_TUNNEL_V4);
