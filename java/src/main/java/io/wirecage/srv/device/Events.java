@@ -74,14 +74,7 @@ final class Events {
                 .log("handshake failed: {} from {}: {}", p == null ? "unknown peer" : p.label(), format(from), reason);
     }
 
-    static void cookieReply(InetSocketAddress from) {
-        long n = cookieReplies.incrementAndGet();
-        if (allow(lastCookie)) {
-            logCookieReply(from, n);
-        }
-    }
-
-    /** The same for a sender given as (family, port, hi, lo): no allocation unless logged. */
+    /** The sender is given as (family, port, hi, lo): no allocation unless logged. */
     static void cookieReply(int family, int port, long hi, long lo) {
         long n = cookieReplies.incrementAndGet();
         if (allow(lastCookie)) {

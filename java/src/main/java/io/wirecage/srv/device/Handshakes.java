@@ -14,10 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Control messages: handshake initiations, responses and cookie replies. boringtun checks their MACs
- * (and, under load, answers with a cookie reply), the bridge reads who sent an initiation, and the
- * peer's tunnel completes the handshake. Only an authenticated answer moves a peer's endpoint. Each
- * thread that handles control messages owns one of these (its reply buffer).
+ * Control messages that passed the receive thread's screen (mac1, and mac2 or a cookie reply under
+ * load): handshake initiations, responses and cookie replies. The bridge reads who sent an initiation,
+ * and the peer's tunnel completes the handshake (its own limiter check may still answer with a cookie
+ * reply). Only an authenticated answer moves a peer's endpoint. Each handshake worker owns one of these
+ * (its reply buffer).
  */
 final class Handshakes {
     private static final Logger log = LoggerFactory.getLogger(Handshakes.class);
@@ -75,12 +76,6 @@ final class Handshakes {
                 counters.droppedUnknownIndex.incrementAndGet();
                 return;
             }
-        } else if (code == WRITE_TO_NETWORK) {
-            // Under load boringtun answers with a cookie instead of doing the expensive handshake.
-            device.send(out, TunnelResult.length(r), from);
-            counters.cookieRepliesSent.incrementAndGet();
-            Events.cookieReply(from);
-            return;
         } else {
             counters.tunnelError(code);
             if (code == TunnelResult.ERR_INVALID_MAC || code == TunnelResult.ERR_UNKNOWN_PEER
