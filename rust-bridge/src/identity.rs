@@ -1,8 +1,9 @@
 //! The server's identity: its static key pair and the one RateLimiter all its tunnels share.
 //! `classify` tells the Java side which tunnel an incoming datagram belongs to.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use crate::initiation::read_initiation;
 use boringtun::noise::rate_limiter::RateLimiter;
@@ -11,7 +12,7 @@ use boringtun::x25519::{PublicKey, StaticSecret};
 use jni::objects::{JByteArray, JByteBuffer, JClass};
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::boundary::{
     free_handle, from_handle, guard, illegal_argument, into_handle, key_from_java, source_address, with_src_dst,
@@ -29,6 +30,9 @@ pub struct Identity {
     secret: StaticSecret,
     public: PublicKey,
     rate_limiter: Arc<RateLimiter>,
+    /// DH(our static, peer static) of the configured peers, computed when they are configured (as
+    /// wireguard-go does), so reading an initiation costs one X25519 instead of two.
+    static_shared: RwLock<HashMap<[u8; 32], Zeroizing<[u8; 32]>>>,
 }
 
 impl Identity {
@@ -48,6 +52,7 @@ impl Identity {
             secret,
             public,
             rate_limiter,
+            static_shared: RwLock::new(HashMap::new()),
         })
     }
 
@@ -61,6 +66,32 @@ impl Identity {
 
     pub fn rate_limiter(&self) -> Arc<RateLimiter> {
         Arc::clone(&self.rate_limiter)
+    }
+
+    /// Makes `keys` (concatenated 32-byte public keys) the configured peers: their static-static DH is
+    /// computed now for the keys that are new, dropped (zeroized) for keys that are gone. One caller
+    /// at a time (the Java side serializes updates); lookups go on meanwhile.
+    pub fn set_peers(&self, keys: &[u8]) -> BridgeResult<usize> {
+        if keys.len() % 32 != 0 {
+            return illegal_argument(format!("peer keys: {} bytes is not a multiple of 32", keys.len()));
+        }
+        let current = self.static_shared.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut next = HashMap::with_capacity(keys.len() / 32);
+        for k in keys.chunks_exact(32) {
+            let key: [u8; 32] = k.try_into().expect("32-byte chunk");
+            let shared = match current.get(&key) {
+                Some(s) => s.clone(),
+                None => Zeroizing::new(self.secret.diffie_hellman(&PublicKey::from(key)).to_bytes()),
+            };
+            next.insert(key, shared);
+        }
+        let n = next.len();
+        *self.static_shared.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(n)
+    }
+
+    fn known_static_shared(&self, peer: &[u8; 32]) -> Option<Zeroizing<[u8; 32]>> {
+        self.static_shared.read().unwrap_or_else(|e| e.into_inner()).get(peer).cloned()
     }
 
     /// Needs to run about once a second: tunnels sharing a limiter never reset it themselves.
@@ -97,7 +128,9 @@ impl Identity {
             return illegal_argument(format!("out buffer capacity {} < {MIN_CLASSIFY_OUT}", out.len()));
         }
         Ok(match Tunn::parse_incoming_packet(datagram) {
-            Ok(Packet::HandshakeInit(_)) => match read_initiation(&self.secret, &self.public, datagram) {
+            Ok(Packet::HandshakeInit(_)) => match read_initiation(&self.secret, &self.public, datagram, |k| {
+                self.known_static_shared(k)
+            }) {
                 Some((peer_static, timestamp)) => {
                     out[..32].copy_from_slice(&peer_static);
                     out[32..44].copy_from_slice(&timestamp);
@@ -168,6 +201,21 @@ pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_screen0<'local
         let identity = unsafe { from_handle::<Identity>(h, "identity") }?;
         let addr = source_address(src_hi, src_lo, src_family)?;
         with_src_dst(env, &src, off, len, &out, |datagram, out| identity.screen(addr, datagram, out))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_Identity_setPeers0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    h: jlong,
+    keys: JByteArray<'local>,
+) -> jint {
+    guard(&mut env, 0, |env| {
+        // SAFETY: as in classify0.
+        let identity = unsafe { from_handle::<Identity>(h, "identity") }?;
+        let bytes = env.convert_byte_array(&keys)?;
+        Ok(identity.set_peers(&bytes)? as jint)
     })
 }
 

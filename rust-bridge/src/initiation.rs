@@ -9,6 +9,7 @@ use boringtun::x25519::{PublicKey, StaticSecret};
 use blake2::digest::{FixedOutput, Update};
 use blake2::{Blake2s256, Digest};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
+use zeroize::Zeroizing;
 
 const CONSTRUCTION: &[u8] = b"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 const IDENTIFIER: &[u8] = b"WireGuard v1 zx2c4 Jason@zx2c4.com";
@@ -54,8 +55,15 @@ fn open(key: &[u8; 32], sealed: &[u8], aad: &[u8], plain: &mut [u8]) -> Option<(
 
 /// The initiator's static public key and its TAI64N timestamp (12 bytes, big-endian: seconds, then
 /// nanoseconds), or None when the message does not decrypt with our key. `msg` is a whole
-/// initiation whose size and mac1 were already checked.
-pub fn read_initiation(secret: &StaticSecret, public: &PublicKey, msg: &[u8]) -> Option<([u8; 32], [u8; 12])> {
+/// initiation whose size and mac1 were already checked. `static_shared` may know DH(our static,
+/// the initiator's static) already (precomputed for configured peers, as wireguard-go does);
+/// otherwise it is computed here.
+pub fn read_initiation(
+    secret: &StaticSecret,
+    public: &PublicKey,
+    msg: &[u8],
+    static_shared: impl Fn(&[u8; 32]) -> Option<Zeroizing<[u8; 32]>>,
+) -> Option<([u8; 32], [u8; 12])> {
     if msg.len() != INITIATION_LEN {
         return None;
     }
@@ -69,7 +77,9 @@ pub fn read_initiation(secret: &StaticSecret, public: &PublicKey, msg: &[u8]) ->
     let mut peer_static = [0u8; 32];
     open(&k, sealed_static, &h, &mut peer_static)?;
     h = hash(&h, sealed_static);
-    let (_, k) = kdf2(&c, secret.diffie_hellman(&PublicKey::from(peer_static)).as_bytes());
+    let shared = static_shared(&peer_static)
+        .unwrap_or_else(|| Zeroizing::new(secret.diffie_hellman(&PublicKey::from(peer_static)).to_bytes()));
+    let (_, k) = kdf2(&c, &shared[..]);
     let mut timestamp = [0u8; 12];
     open(&k, &msg[TIMESTAMP..MACS], &h, &mut timestamp)?;
     Some((peer_static, timestamp))

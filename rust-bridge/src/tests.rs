@@ -667,3 +667,25 @@ fn an_initiation_names_its_sender_and_a_timestamp_that_grows() {
     assert_eq!(split(p.server_id.classify(&init, &mut out).unwrap()).0, ERR_UNKNOWN_PEER);
 }
 
+
+#[test]
+fn precomputed_peer_secrets_give_the_same_initiation_reading() {
+    let p = pair_with_limit(100);
+    let mut buf = vec![0u8; 2048];
+    let mut out = vec![0u8; 64];
+    let (_, n) = split(p.client.format_handshake_initiation(&mut buf, false).unwrap());
+    let init = buf[..n].to_vec();
+    let computed = {
+        assert_eq!(code_of(p.server_id.classify(&init, &mut out).unwrap()), HANDSHAKE_INIT);
+        out[..44].to_vec()
+    };
+    let mut keys = p.client_id.public_key().to_bytes().to_vec();
+    keys.extend_from_slice(&[7u8; 32]); // another configured peer
+    assert_eq!(p.server_id.set_peers(&keys).unwrap(), 2);
+    assert_eq!(code_of(p.server_id.classify(&init, &mut out).unwrap()), HANDSHAKE_INIT);
+    assert_eq!(out[..44], computed[..], "key and timestamp with the precomputed secret");
+    assert_eq!(p.server_id.set_peers(&keys[32..]).unwrap(), 1, "the client is no longer configured");
+    assert_eq!(code_of(p.server_id.classify(&init, &mut out).unwrap()), HANDSHAKE_INIT, "computed again");
+    assert_eq!(out[..44], computed[..]);
+    assert!(is_illegal_argument(p.server_id.set_peers(&[0u8; 33])));
+}
