@@ -24,8 +24,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * request slower than 1 s, no gap longer than 1 s between two echo replies, at least three rekeys
  * seen by the client, and a server without internal errors. boringtun 0.7.1 (the server's protocol
  * engine and boringtun-cli) has a report of sessions going one-way deaf 15-30 s after a handshake
- * (cloudflare/boringtun#495); with a handshake every 120 s, this would show as failed requests and
- * echo gaps right after each rekey.
+ * (cloudflare/boringtun#495, a 0.7.1 client with a 25 s persistent keepalive, as the boringtun-cli
+ * client here has); with a handshake every 120 s, this would show as failed requests and echo gaps
+ * after each rekey.
  *
  * <p>Tagged {@code soak}: not in the default suite (too long for CI). Run it with {@code bin/soak},
  * i.e. {@code mvn -B -ntp verify -pl integration-tests -Psoak}; {@code -Dwirecagesrv.soak.seconds=N}
@@ -72,7 +73,7 @@ class SoakTest {
                     .as("boringtun-cli's control socket %s", sock).isTrue();
             Path conf = topo.writeSecret(iface + ".setconf", "[Interface]\nPrivateKey = " + s.clientKey.privateKey()
                     + "\n\n[Peer]\nPublicKey = " + s.serverKey.publicKey() + "\nEndpoint = " + slot.endpoint()
-                    + "\nAllowedIPs = 0.0.0.0/0\n");
+                    + "\nAllowedIPs = 0.0.0.0/0\nPersistentKeepalive = 25\n");
             ns.exec("wg", "setconf", iface, conf.toString());
             ns.exec("ip", "address", "add", slot.tunnelAddr() + "/32", "dev", iface);
             ns.exec("ip", "link", "set", "mtu", "1420", "up", "dev", iface);
