@@ -112,16 +112,8 @@ BORINGTUN_PID=""
 boringtun_cached() {
   [ -x "$BORINGTUN_BIN" ] && [ "$(cat "$BORINGTUN_BIN.version" 2>/dev/null)" = "$BORINGTUN_CLI_VERSION" ]
 }
-build_boringtun_cli() {
-  local cargo=cargo
-  command -v cargo >/dev/null 2>&1 || cargo="$HOME/.cargo/bin/cargo"
-  [ -x "$(command -v "$cargo")" ] || { echo "cargo not found" >&2; return 1; }
-  rm -rf "$CACHE/cargo-root"
-  "$cargo" install boringtun-cli --version "=$BORINGTUN_CLI_VERSION" --locked --root "$CACHE/cargo-root" &&
-  install -m 0755 "$CACHE/cargo-root/bin/boringtun-cli" "$BORINGTUN_BIN.tmp" &&
-  mv -f "$BORINGTUN_BIN.tmp" "$BORINGTUN_BIN" &&
-  echo "$BORINGTUN_CLI_VERSION" >"$BORINGTUN_BIN.version" &&
-  rm -rf "$CACHE/cargo-root"
+build_boringtun_cli() { # (one recipe for the image and the soak test: bin/boringtun-cli.sh)
+  WIRECAGE_CACHE=$CACHE BORINGTUN_CLI_VERSION=$BORINGTUN_CLI_VERSION "$REPO/bin/boringtun-cli.sh" >/dev/null
 }
 if want boringtun && ! boringtun_cached; then
   log "compiling boringtun-cli $BORINGTUN_CLI_VERSION in the background (log: $CACHE/logs/cargo-boringtun-cli.log)"

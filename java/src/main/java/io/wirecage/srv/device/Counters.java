@@ -87,7 +87,9 @@ public final class Counters {
         for (int i = 1; i < MAX_ERROR; i++) {
             long v = tunnelErrors.get(i);
             if (v != 0) {
-                m.put("dropped_" + snake(TunnelResult.name(-i)), v);
+                // added, not put: boringtun's UnknownPeer (sender key not decryptable) shares its name
+                // with droppedUnknownPeer (decrypted, not in the table), and one must not hide the other
+                m.merge("dropped_" + snake(TunnelResult.name(-i)), v, Long::sum);
             }
         }
         if (tunnelErrors.get(0) != 0) {
