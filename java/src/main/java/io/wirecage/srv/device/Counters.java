@@ -36,6 +36,8 @@ public final class Counters {
     /** Handshake initiations not newer than one the peer already used: replays. */
     final AtomicLong droppedReplayedInitiation = new AtomicLong();
     final AtomicLong handshakesCompleted = new AtomicLong();
+    /** ICMPv6 "administratively prohibited" answers to IPv6 packets from an address the peer does not own. */
+    final AtomicLong icmp6ProhibitedSent = new AtomicLong();
 
     /** Counts a negative boringtun result code (a dropped packet). */
     void tunnelError(int code) {
@@ -51,6 +53,10 @@ public final class Counters {
         return droppedSourceNotAllowed.get();
     }
 
+    public long icmp6ProhibitedSent() {
+        return icmp6ProhibitedSent.get();
+    }
+
     public long tunnelErrors(int code) {
         int i = -code;
         return i > 0 && i < MAX_ERROR ? tunnelErrors.get(i) : 0;
@@ -61,6 +67,7 @@ public final class Counters {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("handshakes_completed", handshakesCompleted.get());
         m.put("cookie_replies_sent", cookieRepliesSent.get());
+        m.put("icmp6_prohibited_sent", icmp6ProhibitedSent.get());
         m.put("internal_errors", internalErrors.get());
         m.put("tunnels_discarded", tunnelsDiscarded.get());
         m.put("receive_errors", receiveErrors.get());

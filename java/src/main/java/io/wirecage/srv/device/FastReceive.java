@@ -36,6 +36,7 @@ final class FastReceive implements Runnable {
     private final boolean vnet;
     private final boolean gro;
     private final int maxMessages;
+    private final Ipv6Guard ipv6;
     private Batch rx;
     private Batch tun;
     private ByteBuffer tunData;
@@ -53,6 +54,7 @@ final class FastReceive implements Runnable {
         this.vnet = device.tun().vnetHeader();
         this.gro = vnet && device.tun().offload();
         this.maxMessages = device.udp().gro() ? MESSAGES_WITH_GRO : UdpIo.MAX_MESSAGES;
+        this.ipv6 = new Ipv6Guard(device);
     }
 
     @Override
@@ -158,7 +160,13 @@ final class FastReceive implements Runnable {
             }
             case WRITE_TO_TUNNEL_V6 -> {
                 peer.updateEndpoint(family, port, hi, lo);
-                counters.droppedNotIpv4.incrementAndGet();
+                if (!ipv6.admit(peer, tunData, pos, n)) { // cryptokey routing for IPv6 (counted, maybe answered)
+                    return;
+                }
+                peer.rxPackets.incrementAndGet();
+                tun.set(count++, pos, n, 0, 0, 0, 0);
+                pos = Batch.align(pos + n);
+                control.drainIfQueued(peer);
             }
             case WRITE_TO_NETWORK -> {
                 boolean cookie = n > 0 && tunData.get(pos) == Receive.COOKIE_REPLY;

@@ -47,6 +47,7 @@ final class Receive implements Runnable {
     private final long[] handshakeStats = new long[Tunnel.STATS_LENGTH];
     private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
     private final Pointer outAddress = Native.getDirectBufferPointer(out);
+    private final Ipv6Guard ipv6;
 
     // The sender of the previous datagram, encoded once for boringtun's cookie logic.
     private SocketAddress lastFrom;
@@ -63,6 +64,7 @@ final class Receive implements Runnable {
         this.device = device;
         this.counters = device.counters();
         this.supervisor = supervisor;
+        this.ipv6 = new Ipv6Guard(device);
     }
 
     @Override
@@ -224,7 +226,12 @@ final class Receive implements Runnable {
             }
             case WRITE_TO_TUNNEL_V6 -> {
                 peer.updateEndpoint(from);
-                counters.droppedNotIpv4.incrementAndGet(); // the VPN subnet is IPv4; no peer owns IPv6
+                if (!ipv6.admit(peer, out, 0, len)) { // cryptokey routing for IPv6 (counted, maybe answered)
+                    return;
+                }
+                peer.rxPackets.incrementAndGet();
+                writeToTun(len);
+                drainIfQueued(peer);
             }
             default -> {
                 counters.tunnelError(code);

@@ -60,11 +60,12 @@ final class Send implements Runnable {
 
     /** Handles one IP packet held in {@code in} at [0, length). */
     void handle(int length) {
-        if (length < 20 || (in.get(0) & 0xf0) != 0x40) {
-            counters.droppedNotIpv4.incrementAndGet();
+        int version = InnerRoute.version(in, 0, length);
+        if (version == 0) {
+            counters.droppedNotIpv4.incrementAndGet(); // neither a whole IPv4 nor IPv6 header
             return;
         }
-        Peer peer = device.peers().byAddress(in.getInt(16));
+        Peer peer = InnerRoute.destination(device.peers(), in, 0, version);
         if (peer == null) {
             counters.droppedNoRoute.incrementAndGet();
             return;
