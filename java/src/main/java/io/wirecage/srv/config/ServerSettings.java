@@ -29,6 +29,9 @@ public record ServerSettings(Base64Key privateKey, InetSocketAddress listen, Ipv
         forwards = List.copyOf(forwards);
         validate(subnet, peers, mtu, tunName, outboundInterface);
         validate6(subnet6, peers);
+        if (subnet6 != null && mtu < 1280) {
+            throw new IllegalArgumentException("MTU " + mtu + " is below 1280, the least IPv6 needs: raise it or turn IPv6 inside the tunnel off");
+        }
         validateForwards(peers, forwards, listen, api);
     }
 
