@@ -357,6 +357,19 @@ public final class Server implements AutoCloseable {
         }
 
         @Override
+        public io.wirecage.srv.config.Ipv6Prefix runningAddress6(Base64Key key) {
+            Peer p = device.peers().byKey(key);
+            return p == null || p.settings().allowedIps6().isEmpty() ? null : p.settings().allowedIps6().get(0);
+        }
+
+        @Override
+        public List<io.wirecage.srv.config.Ipv6Prefix> runningAddresses6() {
+            List<io.wirecage.srv.config.Ipv6Prefix> out = new ArrayList<>();
+            device.peers().all().forEach(p -> out.addAll(p.settings().allowedIps6()));
+            return out;
+        }
+
+        @Override
         public List<Ipv4Prefix> runningAddresses() {
             List<Ipv4Prefix> out = new ArrayList<>();
             device.peers().all().forEach(p -> out.addAll(p.settings().allowedIps()));
