@@ -161,10 +161,12 @@ class PeerCommandTest {
         Path out = dir.resolve("imported/wirecagesrv.toml");
         Run r = run("import", wg0.toString(), "--output", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.err()).contains("ignoring postup").contains("skipping IPv6");
+        assertThat(r.err()).contains("ignoring postup").doesNotContain("skipping IPv6");
         ConfigFile c = ConfigFile.load(out);
         assertThat(c.subnet().toString()).isEqualTo("10.9.0.0/24");
-        assertThat(c.server().listenAddr()).isEqualTo("0.0.0.0:51000");
+        assertThat(c.subnet6()).as("the IPv6 Address becomes subnet6").hasToString("fd00::/64");
+        assertThat(c.peer("laptop").allowedIps6()).as("IPv6 allowed IPs are imported").hasToString("[fd00::2/128]");
+        assertThat(c.server().listenAddr()).isEqualTo("[::]:51000");
         assertThat(c.server().dns()).containsExactly("1.1.1.1");
         assertThat(c.peers()).hasSize(2);
         assertThat(c.peer("laptop").allowedIps().get(0).toString()).isEqualTo("10.9.0.2/32");
