@@ -183,22 +183,35 @@ class Ipv6TrafficTest {
         long handshakesBefore = server.status().peerLong(pub, "handshakes");
         int failuresBefore = server.findLines("handshake failed").size();
 
-        // about 52 KB at 16 KB/s: the download runs about 3 s; the client roams after 1 s
+        // 2 MB at 500 KB/s: the download runs about 4 s; after 1.5 s the client moves to its IPv6 address
+        // and loses its IPv4 one (a phone leaving Wi-Fi for an IPv6-only mobile network)
+        byte[] big = new byte[2 << 20];
+        new java.util.Random(11).nextBytes(big);
+        java.nio.file.Files.write(topo.workDir().resolve("www").resolve("big.bin"), big);
+        java.nio.file.Path downloaded = topo.workDir().resolve("roam-download.bin");
         Background download = new Background(slot.ns().wrap(List.of("curl", "--noproxy", "*", "-sS", "--fail",
-                "--limit-rate", "16K", "--max-time", "30", "-o", topo.workDir().resolve("roam-download.txt").toString(),
-                "-w", "%{size_download}", target4.url())), topo.workDir().resolve("roam-curl.log"));
-        Thread.sleep(1000);
-        client.ns().exec("wg", "set", client.interfaceName(), "peer", serverKey.publicKey(), "endpoint", slot.endpoint6());
-        int exit = download.awaitExit(Duration.ofSeconds(40));
-        String body = java.nio.file.Files.readString(topo.workDir().resolve("roam-download.txt"));
+                "--limit-rate", "500K", "--max-time", "30", "-o", downloaded.toString(),
+                "-w", "%{size_download}", "http://" + INTERNET_ADDR + "/big.bin")), topo.workDir().resolve("roam-curl.log"));
+        byte[] body;
+        int exit;
+        try {
+            Thread.sleep(1500);
+            assertThat(download.isAlive()).as("the download still runs when the client roams").isTrue();
+            client.ns().exec("wg", "set", client.interfaceName(), "peer", serverKey.publicKey(), "endpoint", slot.endpoint6());
+            slot.ns().exec("ip", "-4", "addr", "flush", "dev", slot.clientVeth());
+            exit = download.awaitExit(Duration.ofSeconds(40));
+            body = java.nio.file.Files.readAllBytes(downloaded);
+        } finally {
+            slot.ns().tryExec("ip", "addr", "add", slot.clientSideAddr() + "/24", "dev", slot.clientVeth());
+        }
 
         assertThat(exit).as("curl across the roam: %s", download.log()).isZero();
-        assertThat(body).isEqualTo(target4.content());
+        assertThat(body).as("the downloaded file").isEqualTo(big);
         String endpoint = server.status().peerField(pub, "endpoint");
         assertThat(endpoint).as("the server follows the client to its IPv6 address").startsWith("[" + slot.clientSideAddr6() + "]:");
         assertThat(server.findLines("handshake failed")).as("handshake failures logged across the roam").hasSize(failuresBefore);
         long handshakesAfter = server.status().peerLong(pub, "handshakes");
-        System.out.printf("[it] roamed to %s during a %d-byte download; handshakes %d -> %d%n", endpoint, body.length(),
+        System.out.printf("[it] roamed to %s during a %d-byte download; handshakes %d -> %d%n", endpoint, body.length,
                 handshakesBefore, handshakesAfter);
         assertGets(client, target6);
     }
