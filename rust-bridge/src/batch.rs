@@ -81,27 +81,12 @@ impl Batch {
         &mut self.entries
     }
 
-    /// Splits the borrow: arena and entry table at once.
-    pub fn parts_mut(&mut self) -> (&mut [u8], &mut [Entry]) {
-        (&mut self.data, &mut self.entries)
-    }
-
     /// The first `count` entries, after checking count against the table.
     pub fn used(&self, count: i32) -> BridgeResult<&[Entry]> {
         if count < 0 || count as usize > self.entries.len() {
             return illegal_argument(format!("entry count {count} outside 0..={}", self.entries.len()));
         }
         Ok(&self.entries[..count as usize])
-    }
-
-    /// The arena range of an entry, or None when Java wrote an entry outside the arena.
-    pub fn range_of(&self, e: &Entry) -> Option<std::ops::Range<usize>> {
-        let (o, l) = (e.off as usize, e.len as usize);
-        if o.checked_add(l)? <= self.data.len() {
-            Some(o..o + l)
-        } else {
-            None
-        }
     }
 
     /// Checked (off, len) window of the arena for packet calls from Java.

@@ -1,18 +1,17 @@
-//! TUN I/O on the device fd Java opened and configured (TunIo.java). With a virtio header
-//! (IFF_VNET_HDR + TUNSETOFFLOAD) a read may return a 64 KB TCP super-packet, which is split into
-//! MSS-sized packets (offload::split); writes merge in-order TCP segments back into super-packets
-//! (offload::Gro) and hand each to the kernel with one writev. Without the header, packets move
-//! one per syscall as before, but still a batch per JNI call.
+//! TUN I/O on the device fd Java opened with a virtio header (IFF_VNET_HDR, TunIo.java). With
+//! TUNSETOFFLOAD a read may return a 64 KB TCP super-packet, which is split into MSS-sized packets
+//! (offload::split); writes merge in-order TCP segments back into super-packets (offload::Gro) and
+//! hand each to the kernel with one writev. Without offloads every packet still carries a header.
 
 use std::ops::Range;
 
-use jni::objects::{JByteBuffer, JClass};
+use jni::objects::JClass;
 use jni::sys::{jboolean, jint, jlong, JNI_TRUE};
 use jni::JNIEnv;
 
 use crate::batch::{batch, Batch, Entry};
-use crate::boundary::{guard, DirectBuf};
-use crate::offload::{self, align_up, SplitTarget, VnetHdr, VNET_HDR_LEN};
+use crate::boundary::guard;
+use crate::offload::{self, SplitTarget, VnetHdr, VNET_HDR_LEN};
 use crate::udpio::wait;
 
 /// Largest packet a TUN read returns (64 KB super-packet) plus its virtio header.
@@ -32,7 +31,7 @@ fn pack(n: usize, dropped: usize) -> i64 {
 /// Reads packets into the batch's arena and entries [0, n), splitting TSO super-packets.
 /// Waits up to `timeout_ms` for the first packet; then takes what is queued until the batch is
 /// full. Returns `n | dropped << 32` (dropped = malformed packets), or -errno on a read error.
-pub fn read(fd: i32, b: &mut Batch, vnet: bool, timeout_ms: i32) -> i64 {
+pub fn read(fd: i32, b: &mut Batch, timeout_ms: i32) -> i64 {
     let Batch {
         data: arena,
         entries,
@@ -85,13 +84,9 @@ pub fn read(fd: i32, b: &mut Batch, vnet: bool, timeout_ms: i32) -> i64 {
             };
             n += 1;
         };
-        let res = if vnet {
-            match VnetHdr::parse(raw) {
-                Some(h) => offload::split(&h, &mut raw[VNET_HDR_LEN..], target, &mut add),
-                None => Err(offload::Malformed::TooShort),
-            }
-        } else {
-            offload::split(&VnetHdr::default(), raw, target, &mut add)
+        let res = match VnetHdr::parse(raw) {
+            Some(h) => offload::split(&h, &mut raw[VNET_HDR_LEN..], target, &mut add),
+            None => Err(offload::Malformed::TooShort),
         };
         match res {
             Ok(p) => pos = p,
@@ -105,31 +100,13 @@ pub fn read(fd: i32, b: &mut Batch, vnet: bool, timeout_ms: i32) -> i64 {
     pack(n, dropped)
 }
 
-/// Writes entries [0, count) to the TUN. With `vnet` each write carries a virtio header; with
-/// `gro` in-order TCP segments of a flow are merged first. A full queue drops (as a NIC would).
-/// Returns `written | failed << 32`, counting entries (a merged write counts all its segments).
-pub fn write(fd: i32, b: &mut Batch, count: usize, vnet: bool, gro: bool) -> i64 {
+/// Writes entries [0, count) to the TUN, each behind a virtio header; with `gro` in-order TCP
+/// segments of a flow are merged first. A full queue drops (as a NIC would). Returns
+/// `written | failed << 32`, counting entries (a merged write counts all its segments).
+pub fn write(fd: i32, b: &mut Batch, count: usize, gro: bool) -> i64 {
     let count = count.min(b.entries().len());
     let mut written = 0usize;
     let mut failed = 0usize;
-    if !vnet {
-        for i in 0..count {
-            let e = b.entries()[i];
-            match b.range_of(&e).filter(|r| !r.is_empty()) {
-                Some(r) => {
-                    // SAFETY: the range lies inside the arena.
-                    let w = unsafe { libc::write(fd, b.data()[r].as_ptr() as *const _, e.len as usize) };
-                    if w < 0 {
-                        failed += 1;
-                    } else {
-                        written += 1;
-                    }
-                }
-                None => failed += 1,
-            }
-        }
-        return pack(written, failed);
-    }
     let Batch { data, entries, scratch } = b;
     let (data, entries) = (&mut data[..], &entries[..count]);
     let mut iov = std::mem::take(&mut scratch.iov);
@@ -181,43 +158,15 @@ pub fn write(fd: i32, b: &mut Batch, count: usize, vnet: bool, gro: bool) -> i64
     pack(written, failed + invalid)
 }
 
-/// Writes one packet (control path); 0 or -errno.
-pub fn write_one(fd: i32, packet: &[u8], vnet: bool) -> i64 {
-    let hdr = [0u8; VNET_HDR_LEN];
-    let iov = [
-        libc::iovec {
-            iov_base: hdr.as_ptr() as *mut _,
-            iov_len: VNET_HDR_LEN,
-        },
-        libc::iovec {
-            iov_base: packet.as_ptr() as *mut _,
-            iov_len: packet.len(),
-        },
-    ];
-    let (p, n) = if vnet {
-        (iov.as_ptr(), 2)
-    } else {
-        (iov[1..].as_ptr(), 1)
-    };
-    // SAFETY: the iovecs point at live memory.
-    let w = unsafe { libc::writev(fd, p, n) };
-    if w < 0 {
-        -(errno() as i64)
-    } else {
-        0
-    }
-}
-
 #[no_mangle]
 pub extern "system" fn Java_io_wirecage_srv_nativebridge_TunIo_read0<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     fd: jint,
     h: jlong,
-    vnet: jboolean,
     timeout_ms: jint,
 ) -> jlong {
-    guard(&mut env, 0, |_| Ok(read(fd, batch(h)?, vnet == JNI_TRUE, timeout_ms)))
+    guard(&mut env, 0, |_| Ok(read(fd, batch(h)?, timeout_ms)))
 }
 
 #[no_mangle]
@@ -227,41 +176,13 @@ pub extern "system" fn Java_io_wirecage_srv_nativebridge_TunIo_write0<'local>(
     fd: jint,
     h: jlong,
     count: jint,
-    vnet: jboolean,
     gro: jboolean,
 ) -> jlong {
     guard(&mut env, 0, |_| {
         let b = batch(h)?;
         b.used(count)?;
-        Ok(write(fd, b, count as usize, vnet == JNI_TRUE, gro == JNI_TRUE))
+        Ok(write(fd, b, count as usize, gro == JNI_TRUE))
     })
-}
-
-#[no_mangle]
-pub extern "system" fn Java_io_wirecage_srv_nativebridge_TunIo_writeOne0<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    fd: jint,
-    buf: JByteBuffer<'local>,
-    off: jint,
-    len: jint,
-    vnet: jboolean,
-) -> jlong {
-    guard(&mut env, 0, |env| {
-        let d = DirectBuf::of(env, &buf, "src")?;
-        let (p, l) = d.range(off, len)?;
-        // SAFETY: the range lies inside the live direct buffer.
-        Ok(write_one(
-            fd,
-            unsafe { std::slice::from_raw_parts(p, l) },
-            vnet == JNI_TRUE,
-        ))
-    })
-}
-
-/// The arena offset Java should use after a packet of `len` bytes at `off` (keeps ALIGN).
-pub fn next_offset(off: usize, len: usize) -> usize {
-    align_up(off + len)
 }
 
 #[cfg(test)]
@@ -282,11 +203,12 @@ mod tests {
     fn reads_plain_packets_in_one_batch_and_times_out_when_empty() {
         let (r, w) = pipe();
         for i in 0..5u8 {
-            let p = vec![0x45, i, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
-            assert_eq!(unsafe { libc::write(w, p.as_ptr() as *const _, p.len()) }, 20);
+            let mut p = vec![0u8; VNET_HDR_LEN]; // no offload: an all-zero header
+            p.extend_from_slice(&[0x45, i, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+            assert_eq!(unsafe { libc::write(w, p.as_ptr() as *const _, p.len()) }, 30);
         }
         let mut b = Batch::new(1 << 20, 256);
-        let res = read(r, &mut b, false, 100);
+        let res = read(r, &mut b, 100);
         assert_eq!(res, 5);
         for i in 0..5 {
             let e = b.entries()[i];
@@ -294,13 +216,13 @@ mod tests {
             assert_eq!(e.off as usize % crate::batch::ALIGN, 0);
             assert_eq!(b.data()[e.off as usize + 1], i as u8);
         }
-        assert_eq!(read(r, &mut b, false, 10), 0);
+        assert_eq!(read(r, &mut b, 10), 0);
         unsafe {
             libc::close(w);
         }
-        assert_eq!(read(r, &mut b, false, 10), 0); // EOF: nothing
+        assert_eq!(read(r, &mut b, 10), 0); // EOF: nothing
         unsafe { libc::close(r) };
-        assert!(read(r, &mut b, false, 10) < 0); // closed fd: an error, not a panic
+        assert!(read(r, &mut b, 10) < 0); // closed fd: an error, not a panic
     }
 
     #[test]
@@ -312,7 +234,7 @@ mod tests {
         unsafe { libc::write(w, junk.as_ptr() as *const _, junk.len()) };
         unsafe { libc::write(w, junk.as_ptr() as *const _, 5) }; // shorter than the header
         let mut b = Batch::new(1 << 20, 256);
-        let res = read(r, &mut b, true, 100);
+        let res = read(r, &mut b, 100);
         assert_eq!((res & 0xffff_ffff, res >> 32), (0, 2));
         unsafe {
             libc::close(r);
@@ -333,15 +255,40 @@ mod tests {
                 len: p.len() as u32,
                 ..Entry::default()
             };
-            pos = next_offset(pos, p.len());
+            pos = crate::offload::align_up(pos + p.len());
         }
-        let res = write(w, &mut b, 3, true, true);
+        let res = write(w, &mut b, 3, true);
         assert_eq!(res, 3);
         let mut buf = vec![0u8; 1 << 16];
         let n = unsafe { libc::read(r, buf.as_mut_ptr() as *mut _, buf.len()) } as usize;
         assert_eq!(n, VNET_HDR_LEN + 40 + 3000);
         let h = VnetHdr::parse(&buf).unwrap();
         assert_eq!((h.gso_type, h.gso_size), (offload::GSO_TCPV4, 1000));
+        unsafe {
+            libc::close(r);
+            libc::close(w);
+        }
+    }
+
+    #[test]
+    fn without_gro_each_packet_gets_its_own_zero_header() {
+        let (r, w) = pipe();
+        let mut b = Batch::new(1 << 16, 16);
+        let p = crate::offload::tests_support::tcp4_packet(0, 100);
+        b.data_mut()[..p.len()].copy_from_slice(&p);
+        b.data_mut()[256..256 + p.len()].copy_from_slice(&p);
+        b.entries_mut()[0] = Entry { off: 0, len: p.len() as u32, ..Entry::default() };
+        b.entries_mut()[1] = Entry { off: 256, len: p.len() as u32, ..Entry::default() };
+        b.entries_mut()[2] = Entry { off: 1 << 20, len: 10, ..Entry::default() }; // outside the arena
+        let res = write(w, &mut b, 3, false);
+        assert_eq!((res & 0xffff_ffff, res >> 32), (2, 1));
+        let mut buf = vec![0u8; 1 << 16];
+        for _ in 0..2 {
+            let n = unsafe { libc::read(r, buf.as_mut_ptr() as *mut _, buf.len()) } as usize;
+            assert_eq!(n, VNET_HDR_LEN + p.len());
+            assert_eq!(buf[..VNET_HDR_LEN], [0u8; VNET_HDR_LEN]);
+            assert_eq!(buf[VNET_HDR_LEN..n], p[..]);
+        }
         unsafe {
             libc::close(r);
             libc::close(w);

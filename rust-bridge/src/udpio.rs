@@ -393,6 +393,118 @@ pub fn send_one(fd: i32, packet: &[u8], family: u16, port: u16, hi: i64, lo: i64
     }
 }
 
+/// Creates a UDP socket bound to (family, hi, lo, port) (SourceAddress form; family 6 gives a
+/// dual-stack IPv6 socket, IPv4 clients then arrive as mapped addresses), with both socket buffers
+/// forced to `buffer` bytes as root (SO_*BUFFORCE ignores rmem_max, which a network namespace cannot
+/// raise; without root the kernel caps the plain option). Returns the fd or -errno.
+pub fn open(family: u16, port: u16, hi: i64, lo: i64, buffer: i32) -> i64 {
+    let v6 = family == 6;
+    // SAFETY: plain socket(2).
+    let fd = unsafe {
+        libc::socket(
+            if v6 { libc::AF_INET6 } else { libc::AF_INET },
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return -(errno() as i64);
+    }
+    let set = |level: i32, name: i32, value: libc::c_int| {
+        // SAFETY: a valid int option value.
+        unsafe { libc::setsockopt(fd, level, name, &value as *const _ as *const _, 4) }
+    };
+    for (forced, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        if set(libc::SOL_SOCKET, forced, buffer) < 0 {
+            set(libc::SOL_SOCKET, plain, buffer); // not root: capped at rmem_max/wmem_max
+        }
+    }
+    if v6 {
+        set(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0);
+    }
+    // SAFETY: all-zero is a valid sockaddr_in6.
+    let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+    let bound = match sockaddr_for(family, port, hi, lo, v6, &mut sa) {
+        // SAFETY: sa holds `len` valid bytes of a sockaddr.
+        Some(len) => (unsafe { libc::bind(fd, &sa as *const _ as *const libc::sockaddr, len) }) == 0,
+        None => false,
+    };
+    if !bound {
+        let e = if family == 4 || family == 6 { errno() } else { libc::EAFNOSUPPORT };
+        // SAFETY: our own fd, not yet handed out.
+        unsafe { libc::close(fd) };
+        return -(e as i64);
+    }
+    fd as i64
+}
+
+/// The port a socket is bound to, or -errno.
+pub fn local_port(fd: i32) -> i64 {
+    // SAFETY: all-zero is a valid sockaddr_in6; len says how much the kernel may write.
+    let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_in6>() as u32;
+    let r = unsafe { libc::getsockname(fd, &mut sa as *mut _ as *mut libc::sockaddr, &mut len) };
+    if r < 0 {
+        return -(errno() as i64);
+    }
+    let mut e = Entry::default();
+    entry_from_sockaddr(&sa, &mut e);
+    e.port as i64
+}
+
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_UdpIo_open0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    family: jint,
+    port: jint,
+    hi: jlong,
+    lo: jlong,
+    buffer: jint,
+) -> jlong {
+    guard(&mut env, 0, |_| Ok(open(family as u16, port as u16, hi, lo, buffer)))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_UdpIo_localPort0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    fd: jint,
+) -> jlong {
+    guard(&mut env, 0, |_| Ok(local_port(fd)))
+}
+
+/// Closes a socket fd; Java calls this once, after every thread that used the fd has stopped.
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_UdpIo_close0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    fd: jint,
+) {
+    guard(&mut env, (), |_| {
+        // SAFETY: the caller owns the fd and stopped using it.
+        unsafe { libc::close(fd) };
+        Ok(())
+    })
+}
+
+/// The C library's text for an errno (strerror), for Java's one-line error messages.
+#[no_mangle]
+pub extern "system" fn Java_io_wirecage_srv_nativebridge_UdpIo_errorText0<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    errno: jint,
+) -> jni::sys::jstring {
+    guard(&mut env, std::ptr::null_mut(), |env| {
+        let text = io::Error::from_raw_os_error(errno).to_string();
+        let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+        Ok(env.new_string(text).map(|s| s.into_raw()).unwrap_or(std::ptr::null_mut()))
+    })
+}
+
 #[no_mangle]
 pub extern "system" fn Java_io_wirecage_srv_nativebridge_UdpIo_recv0<'local>(
     mut env: JNIEnv<'local>,

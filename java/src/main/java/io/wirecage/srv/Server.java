@@ -74,16 +74,15 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir) throws IOException {
-        return start(s, source, runner, stateDir, true, null, null);
+        return start(s, source, runner, stateDir, null, null);
     }
 
     /**
-     * @param batched the batched data path (recvmmsg/sendmmsg, GSO/GRO, TUN offloads); false = one syscall per packet
      * @param configFile the config file the settings come from (the registration API writes peers there), or null
      * @param metricsListen where to serve Prometheus metrics, or null for no dedicated listener
      */
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir,
-            boolean batched, Path configFile, InetSocketAddress metricsListen) throws IOException {
+            Path configFile, InetSocketAddress metricsListen) throws IOException {
         if (s.api() != null && configFile == null) {
             throw new IllegalArgumentException("the registration API keeps its clients in the config file: "
                     + "run with --config (or the state directory's file), not with flags only");
@@ -107,7 +106,7 @@ public final class Server implements AutoCloseable {
         server.firewall6 = firewall6;
         server.runner = runner;
         try {
-            server.bringUp(s, firewall, outbound, stateDir, batched, configFile, metricsListen);
+            server.bringUp(s, firewall, outbound, stateDir, configFile, metricsListen);
             return server;
         } catch (IOException | RuntimeException e) {
             server.close();
@@ -115,8 +114,8 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, boolean batched,
-            Path configFile, InetSocketAddress metricsListen) throws IOException {
+    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, Path configFile,
+            InetSocketAddress metricsListen) throws IOException {
         byte[] privateKey = s.privateKey().bytes();
         String publicKey = Base64.getEncoder().encodeToString(Keys.publicKey(privateKey));
         Identity identity = Identity.create(privateKey, HANDSHAKE_RATE_LIMIT);
@@ -137,9 +136,9 @@ public final class Server implements AutoCloseable {
             undo.push(metricsServer);
         }
 
-        UdpBind udp = batched ? UdpBind.bindNative(s.listen()) : UdpBind.bind(s.listen());
+        UdpBind udp = UdpBind.bind(s.listen());
         undo.push(udp);
-        LinuxTun tun = LinuxTun.open(s.tunName(), s.serverAddress(), s.subnet(), s.mtu(), batched);
+        LinuxTun tun = LinuxTun.open(s.tunName(), s.serverAddress(), s.subnet(), s.mtu());
         undo.push(tun);
         device = new Device(identity, udp, tun);
         undo.push(device);

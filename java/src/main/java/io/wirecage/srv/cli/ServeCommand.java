@@ -126,10 +126,6 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Debug logging (still nothing per packet, never keys).")
     boolean verbose;
 
-    /** Hidden escape hatch: "simple" = one syscall per packet, no offloads (for odd kernels, and to compare). */
-    @Option(names = "--io", hidden = true, paramLabel = "batched|simple", defaultValue = "batched")
-    String io;
-
     static final class PeerOption {
         @Option(names = "--peer", required = true, paramLabel = "PUBKEY", description = "A peer's public key (base64).")
         String publicKey;
@@ -147,9 +143,6 @@ public final class ServeCommand implements Callable<Integer> {
             JsonLogs.enable();
         } else if (!logFormat.equals("text")) {
             throw new IllegalArgumentException("--log-format must be text or json, not '" + logFormat + "'");
-        }
-        if (!io.equals("batched") && !io.equals("simple")) {
-            throw new IllegalArgumentException("--io must be batched or simple, not '" + io + "'");
         }
         Path configFile = configFile();
         ServerSettings settings = settings(configFile);
@@ -171,7 +164,7 @@ public final class ServeCommand implements Callable<Integer> {
 
         InetSocketAddress metrics = metricsListen.equals("none") ? null : parseListen("--metrics-listen", metricsListen);
         Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR,
-                io.equals("batched"), configFile, metrics);
+                configFile, metrics);
         running.set(server);
         Path configRecord = RunningConfigs.record(settings.tunName(), configFile);
         int exit = 0;

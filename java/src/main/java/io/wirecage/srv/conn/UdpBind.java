@@ -1,33 +1,22 @@
 package io.wirecage.srv.conn;
 
-import com.sun.jna.Memory;
-import com.sun.jna.Native;
 import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.nativebridge.UdpIo;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The UDP socket WireGuard messages arrive on and leave from (wireguard-go's conn/). Two kinds:
- * {@link #bind} gives a blocking NIO channel (the simple data path: close() from another thread wakes
- * the receiver); {@link #bindNative} creates the socket itself so its fd can be handed to
- * {@link UdpIo} for recvmmsg/sendmmsg with GSO/GRO (the batched path). Either way this class
- * creates, configures and closes the socket.
+ * The UDP socket WireGuard messages arrive on and leave from (wireguard-go's conn/). The bridge
+ * creates and binds it ({@link UdpIo#open}) so its fd can be used for recvmmsg/sendmmsg with GSO/GRO;
+ * this class configures it, owns the fd and closes it once.
  */
 public final class UdpBind implements AutoCloseable {
-    private static final int SOCKET_BUFFER = 4 << 20;
-    /** Batched path: room for several 64 KB GRO messages per direction (wireguard-go uses 7 MB). */
-    private static final int FORCED_SOCKET_BUFFER = 8 << 20;
-    private final DatagramChannel channel;
+    /** Room for several 64 KB GRO messages per direction (wireguard-go uses 7 MB). */
+    private static final int SOCKET_BUFFER = 8 << 20;
     private final int fd;
     private final boolean v6;
     private final boolean gro;
@@ -35,16 +24,7 @@ public final class UdpBind implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final InetSocketAddress local;
 
-    private UdpBind(DatagramChannel channel) throws IOException {
-        this.channel = channel;
-        this.local = (InetSocketAddress) channel.getLocalAddress();
-        this.fd = -1;
-        this.v6 = false;
-        this.gro = false;
-    }
-
     private UdpBind(int fd, boolean v6, boolean gso, boolean gro, InetSocketAddress local) {
-        this.channel = null;
         this.fd = fd;
         this.v6 = v6;
         this.gso = gso;
@@ -53,81 +33,38 @@ public final class UdpBind implements AutoCloseable {
     }
 
     /**
-     * Creates, configures and binds a socket for the batched path: socket buffers forced to 8 MB as
-     * root (SO_*BUFFORCE ignores rmem_max, which a network namespace cannot raise), UDP_GRO on when
-     * the kernel has it (5.0+), UDP_SEGMENT probed (4.18+).
+     * Creates and binds the socket: buffers forced to 8 MB as root (a network namespace cannot raise
+     * rmem_max), UDP_GRO on when the kernel has it (5.0+), UDP_SEGMENT probed (4.18+). An IPv6 (or
+     * wildcard IPv6) address gives a dual-stack socket.
      */
-    public static UdpBind bindNative(InetSocketAddress listen) throws IOException {
-        boolean v6 = !(listen.getAddress() instanceof Inet4Address);
-        int fd = SocketLibC.socket(v6 ? SocketLibC.AF_INET6 : SocketLibC.AF_INET,
-                SocketLibC.SOCK_DGRAM | SocketLibC.SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            throw new IOException("cannot create UDP socket: " + describe(Native.getLastError()));
+    private static final int EAFNOSUPPORT = 97;
+
+    public static UdpBind bind(InetSocketAddress listen) throws IOException {
+        InetAddress a = listen.getAddress();
+        int family = SourceAddress.family(a);
+        long r = UdpIo.open(family, listen.getPort(), SourceAddress.hi(a), SourceAddress.lo(a), SOCKET_BUFFER);
+        if (r == -EAFNOSUPPORT && family == SourceAddress.IPV6 && a.isAnyLocalAddress()) {
+            // a kernel without IPv6 (ipv6.disable=1): the default [::] becomes 0.0.0.0, IPv4 clients only
+            a = java.net.InetAddress.getByAddress(new byte[4]);
+            family = SourceAddress.IPV4;
+            r = UdpIo.open(family, listen.getPort(), 0, 0, SOCKET_BUFFER);
         }
-        try (Memory opt = new Memory(4); Memory sa = new Memory(28); Memory len = new Memory(4)) {
-            setBuffer(fd, SocketLibC.SO_RCVBUFFORCE, SocketLibC.SO_RCVBUF, opt);
-            setBuffer(fd, SocketLibC.SO_SNDBUFFORCE, SocketLibC.SO_SNDBUF, opt);
-            if (v6) {
-                opt.setInt(0, 0); // dual stack: IPv4 clients arrive as mapped addresses
-                SocketLibC.setsockopt(fd, SocketLibC.IPPROTO_IPV6, SocketLibC.IPV6_V6ONLY, opt, 4);
-            }
-            int saLen = putSockaddr(sa, listen, v6);
-            if (SocketLibC.bind(fd, sa, saLen) < 0) {
-                int errno = Native.getLastError();
-                throw new IOException("UDP port " + listen.getPort() + " on " + listen.getAddress().getHostAddress()
-                        + " is already in use (or the address is not local): " + describe(errno));
-            }
-            sa.clear();
-            len.setInt(0, 28);
-            SocketLibC.getsockname(fd, sa, len);
-            int port = Short.toUnsignedInt(Short.reverseBytes(sa.getShort(2)));
-            boolean gso = UdpIo.probeGso(fd) == 0;
-            boolean gro = UdpIo.enableGro(fd) == 0;
-            return new UdpBind(fd, v6, gso, gro, new InetSocketAddress(listen.getAddress(), port));
-        } catch (IOException | RuntimeException | Error e) {
-            SocketLibC.close(fd);
-            throw e;
+        if (r < 0) {
+            throw new IOException("UDP port " + listen.getPort() + " on " + a.getHostAddress()
+                    + " is already in use (or the address is not local): " + UdpIo.describe((int) -r));
         }
+        int fd = (int) r;
+        long port = UdpIo.localPort(fd);
+        if (port < 0) {
+            UdpIo.close(fd);
+            throw new IOException("cannot read the bound UDP port: " + UdpIo.describe((int) -port));
+        }
+        boolean gso = UdpIo.probeGso(fd) == 0;
+        boolean gro = UdpIo.enableGro(fd) == 0;
+        return new UdpBind(fd, family == SourceAddress.IPV6, gso, gro, new InetSocketAddress(a, (int) port));
     }
 
-    private static void setBuffer(int fd, int forced, int plain, Memory opt) {
-        opt.setInt(0, FORCED_SOCKET_BUFFER);
-        if (SocketLibC.setsockopt(fd, SocketLibC.SOL_SOCKET, forced, opt, 4) < 0) {
-            opt.setInt(0, FORCED_SOCKET_BUFFER); // not root: the kernel caps this at rmem_max/wmem_max
-            SocketLibC.setsockopt(fd, SocketLibC.SOL_SOCKET, plain, opt, 4);
-        }
-    }
-
-    /** struct sockaddr_in / sockaddr_in6; family in host order, port and address in network order. */
-    private static int putSockaddr(Memory sa, InetSocketAddress a, boolean v6) {
-        sa.clear();
-        byte[] addr = a.getAddress().getAddress();
-        sa.setShort(0, (short) (v6 ? SocketLibC.AF_INET6 : SocketLibC.AF_INET));
-        sa.setShort(2, Short.reverseBytes((short) a.getPort()));
-        if (!v6) {
-            sa.write(4, addr, 0, 4);
-            return 16;
-        }
-        if (addr.length == 4) {
-            sa.setByte(18, (byte) 0xff);
-            sa.setByte(19, (byte) 0xff);
-            sa.write(20, addr, 0, 4);
-        } else {
-            sa.write(8, addr, 0, 16);
-        }
-        return 28;
-    }
-
-    private static String describe(int errno) {
-        return SocketLibC.strerror(errno) + " (errno " + errno + ")";
-    }
-
-    /** Whether this socket is for the batched path (fd known, no NIO channel). */
-    public boolean isNative() {
-        return channel == null;
-    }
-
-    /** The socket's fd for {@link UdpIo}; -1 for a channel. */
+    /** The socket's fd for {@link UdpIo}. */
     public int fd() {
         return fd;
     }
@@ -149,41 +86,8 @@ public final class UdpBind implements AutoCloseable {
         gso = false;
     }
 
-    /** Binds, translating "address in use" into a message that names the port. */
-    public static UdpBind bind(InetSocketAddress listen) throws IOException {
-        // An IPv4 listen address gets an IPv4 socket: clean addresses in logs, no mapped-address detour.
-        DatagramChannel ch = listen.getAddress() instanceof java.net.Inet4Address
-                ? DatagramChannel.open(java.net.StandardProtocolFamily.INET) : DatagramChannel.open();
-        try {
-            // Larger buffers absorb bursts instead of dropping them; the kernel caps at rmem_max.
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
-            ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
-            ch.bind(listen);
-            return new UdpBind(ch);
-        } catch (BindException e) {
-            ch.close();
-            throw new IOException("UDP port " + listen.getPort() + " on " + listen.getAddress().getHostAddress()
-                    + " is already in use (or the address is not local): " + e.getMessage(), e);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
-    /** Blocks until a datagram arrives; the JDK reuses the returned address object while the sender stays the same. */
-    public SocketAddress receive(ByteBuffer dst) throws IOException {
-        if (channel == null) {
-            throw new UnsupportedOperationException("a native socket receives through UdpIo");
-        }
-        return channel.receive(dst);
-    }
-
-    /** Sends src[position, limit) (a direct buffer for a native socket) as one datagram. */
+    /** Sends src[position, limit) of a direct buffer as one datagram (handshakes, cookies, timers). */
     public void send(ByteBuffer src, InetSocketAddress to) throws IOException {
-        if (channel != null) {
-            channel.send(src, to);
-            return;
-        }
         if (closed.get()) {
             throw new ClosedChannelException();
         }
@@ -191,7 +95,7 @@ public final class UdpBind implements AutoCloseable {
         long r = UdpIo.sendTo(fd, src, src.position(), src.remaining(), SourceAddress.family(a), to.getPort(),
                 SourceAddress.hi(a), SourceAddress.lo(a), v6);
         if (r < 0) {
-            throw new IOException("send to " + to + " failed: " + describe((int) -r));
+            throw new IOException("send to " + to + " failed: " + UdpIo.describe((int) -r));
         }
         src.position(src.limit());
     }
@@ -201,16 +105,14 @@ public final class UdpBind implements AutoCloseable {
     }
 
     public boolean isOpen() {
-        return channel != null ? channel.isOpen() : !closed.get();
+        return !closed.get();
     }
 
-    /** Closes once. For a native socket the caller has stopped every thread that uses the fd. */
+    /** Closes once; the caller has stopped every thread that uses the fd. */
     @Override
-    public void close() throws IOException {
-        if (channel != null) {
-            channel.close();
-        } else if (closed.compareAndSet(false, true)) {
-            SocketLibC.close(fd);
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            UdpIo.close(fd);
         }
     }
 }

@@ -20,7 +20,8 @@ import java.util.function.Consumer;
 
 /**
  * The running data path: one UDP socket, one TUN device, the peer table, and three threads
- * (UDP to TUN in {@link Receive}, TUN to UDP in {@link Send}, timers in {@link Timers}).
+ * (UDP to TUN in {@link Receive}, which hands control messages to {@link Handshakes}; TUN to UDP in
+ * {@link Send}; timers in {@link Timers}).
  * The peer table is an immutable snapshot behind a volatile field: readers never lock.
  * The device owns the socket and the TUN device from construction on and closes them.
  */
@@ -123,21 +124,10 @@ public final class Device implements AutoCloseable {
                 && a.persistentKeepalive() == b.persistentKeepalive();
     }
 
-    /**
-     * Batched when the socket was made for it ({@link UdpBind#bindNative}): recvmmsg/sendmmsg with
-     * GSO/GRO, and TSO/GRO on a virtio-header TUN; otherwise one syscall per packet.
-     */
-    public boolean batched() {
-        return udp != null && udp.isNative();
-    }
-
     /** One line for the log: which data path runs and which offloads the kernel granted. */
     public String ioDescription() {
-        if (!batched()) {
-            return "simple (one syscall per packet)";
-        }
         return "batched: recvmmsg/sendmmsg, UDP GSO " + onOff(udp.gso()) + ", UDP GRO " + onOff(udp.gro())
-                + ", TUN offload (TSO split + TCP GRO) " + onOff(tun.vnetHeader() && tun.offload());
+                + ", TUN offload (TSO split + TCP GRO) " + onOff(tun.offload());
     }
 
     private static String onOff(boolean b) {
@@ -146,9 +136,8 @@ public final class Device implements AutoCloseable {
 
     public void start() {
         running = true;
-        boolean fast = batched();
-        threads.add(Thread.ofPlatform().name("wg-receive").daemon().start(fast ? new FastReceive(this) : new Receive(this)));
-        threads.add(Thread.ofPlatform().name("wg-send").daemon().start(fast ? new FastSend(this) : new Send(this)));
+        threads.add(Thread.ofPlatform().name("wg-receive").daemon().start(new Receive(this)));
+        threads.add(Thread.ofPlatform().name("wg-send").daemon().start(new Send(this)));
         threads.add(Thread.ofPlatform().name("wg-timers").daemon().start(new Timers(this)));
     }
 
@@ -213,17 +202,12 @@ public final class Device implements AutoCloseable {
 
     /**
      * Stops the threads, then closes the socket, the TUN device and the tunnels (zeroizing their keys).
-     * Closing the socket wakes the UDP thread; the TUN reader notices within one poll interval.
+     * The threads notice within one poll interval; the fds are closed only after they left, so no call
+     * can run on a closed, maybe reused, fd number.
      */
     @Override
     public void close() {
         running = false;
-        tun.stopReading();
-        // A channel is closed first to wake its receiver; a native fd only after its threads left
-        // (they poll with a timeout), so no call can run on a closed, maybe reused, fd number.
-        if (!batched()) {
-            closeUdp();
-        }
         for (Thread t : threads) {
             t.interrupt();
         }
@@ -235,17 +219,9 @@ public final class Device implements AutoCloseable {
                 break;
             }
         }
-        closeUdp();
+        udp.close();
         tun.close();
         peers.all().forEach(Peer::close);
-    }
-
-    private void closeUdp() {
-        try {
-            udp.close();
-        } catch (IOException e) {
-            // closing a datagram socket has nothing to flush; the error is not actionable
-        }
     }
 
     /** Sets where a peer is reached (wg set endpoint=); it still roams to authenticated sources. */

@@ -1,302 +1,210 @@
 package io.wirecage.srv.device;
 
-import static io.wirecage.srv.nativebridge.TunnelResult.BY_INDEX;
 import static io.wirecage.srv.nativebridge.TunnelResult.DONE;
-import static io.wirecage.srv.nativebridge.TunnelResult.HANDSHAKE_INIT;
 import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
 import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V4;
 import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_TUNNEL_V6;
 
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
-import io.wirecage.srv.config.Base64Key;
-import io.wirecage.srv.nativebridge.SourceAddress;
+import io.wirecage.srv.nativebridge.Batch;
+import io.wirecage.srv.nativebridge.TunIo;
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import io.wirecage.srv.nativebridge.UdpIo;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * UDP to TUN: receive a WireGuard message, find its peer, let boringtun decrypt it, check the inner
- * source against the peer's allowed IPs (cryptokey routing), and write the IP packet to the TUN.
- * One thread, two direct buffers, no allocation per packet while the sender stays the same.
+ * UDP to TUN: one recvmmsg brings up to 64 messages (each, with UDP_GRO, up to 64 KB of equal-sized
+ * datagrams; a lone datagram is a batch of one), every data message is decrypted straight into a
+ * native arena, checked against the peer's allowed IPs (cryptokey routing stays here in Java), and
+ * the batch goes to the TUN in one native call that merges TCP segments (GRO). Control messages go
+ * to {@link Handshakes}. Nothing here allocates per data message.
  */
 final class Receive implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Receive.class);
-    /** Type 4 (transport data) in the 4-byte little-endian message type, read big-endian. */
-    static final int DATA_MESSAGE = 0x04000000;
-    /** Type, receiver index and counter: the shortest data message (a keepalive is this plus 16). */
-    static final int DATA_HEADER = 16;
-    private static final int MAX_DRAIN = 1024;
-    /** A handshake more than REJECT_AFTER_TIME after the previous one starts a new session (a "connect"). */
-    private static final long SESSION_MILLIS = 180_000;
+    /** With GRO one message holds up to ~45 datagrams: fewer messages keep batches (and latency) small. */
+    private static final int MESSAGES_WITH_GRO = 8;
 
     private final Device device;
     private final Supervisor supervisor;
-    /** The timestamp of the initiation being handled (set by handle, used by decapsulate). */
-    private long initSeconds;
-    private int initNanos;
     private final Counters counters;
-    private final ByteBuffer in = ByteBuffer.allocateDirect(Device.BUFFER_SIZE);
-    private final long[] handshakeStats = new long[Tunnel.STATS_LENGTH];
-    private final ByteBuffer out = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
-    private final Pointer outAddress = Native.getDirectBufferPointer(out);
+    private final Handshakes handshakes;
+    private final int udpFd;
+    private final int tunFd;
+    private final boolean gro;
+    private final int maxMessages;
     private final Ipv6Guard ipv6;
-
-    // The sender of the previous datagram, encoded once for boringtun's cookie logic.
-    private SocketAddress lastFrom;
-    private long fromHi;
-    private long fromLo;
-    private int fromFamily;
+    /** A control message is copied here for {@link Handshakes} (the largest is 148 bytes). */
+    private final ByteBuffer control = ByteBuffer.allocateDirect(Messages.INITIATION_SIZE);
+    /** Packets boringtun queued during a handshake are encrypted here when this thread drains them. */
+    private final ByteBuffer drainBuffer = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
+    private Batch rx;
+    private Batch tun;
+    private ByteBuffer tunData;
+    private ByteBuffer rxData;
+    private int count;
+    private int pos;
 
     Receive(Device device) {
-        this(device, new Supervisor(device, "wg-receive"));
-    }
-
-    /** @param supervisor the one of the thread that calls {@link #handle} (the batched path shares its own) */
-    Receive(Device device, Supervisor supervisor) {
         this.device = device;
         this.counters = device.counters();
-        this.supervisor = supervisor;
+        this.supervisor = new Supervisor(device, "wg-receive");
+        this.handshakes = new Handshakes(device, supervisor);
+        this.udpFd = device.udp().fd();
+        this.tunFd = device.tun().fd();
+        this.gro = device.tun().offload();
+        this.maxMessages = device.udp().gro() ? MESSAGES_WITH_GRO : UdpIo.MAX_MESSAGES;
         this.ipv6 = new Ipv6Guard(device);
     }
 
     @Override
     public void run() {
+        try (Batch r = new Batch(maxMessages * UdpIo.REGION, maxMessages);
+                Batch t = new Batch(1 << 20, 1024)) {
+            rx = r;
+            tun = t;
+            rxData = r.data();
+            tunData = t.data();
+            loop();
+        }
+    }
+
+    private void loop() {
         Supervisor.Backoff backoff = new Supervisor.Backoff();
         Supervisor.RateLimitedLog receiveLog = new Supervisor.RateLimitedLog(Supervisor.LOG_INTERVAL_NANOS);
         supervisor.loop(() -> {
-            in.clear();
-            SocketAddress from;
-            try {
-                from = device.udp().receive(in);
-                backoff.succeeded();
-            } catch (ClosedChannelException e) {
-                return false; // the device is stopping
-            } catch (IOException e) {
+            long n = UdpIo.receive(udpFd, rx, maxMessages, Messages.POLL_MILLIS);
+            if (n < 0) {
                 if (!device.isRunning()) {
                     return false;
                 }
                 counters.receiveErrors.incrementAndGet();
                 long held = receiveLog.tryLog();
                 if (held >= 0) {
-                    log.warn("UDP receive failed: {} ({} more since the last report; retrying with a pause)", e.getMessage(), held);
+                    log.warn("UDP receive failed: errno {} ({} more since the last report; retrying with a pause)", -n, held);
                 }
                 backoff.failed();
                 return true;
             }
-            if (from instanceof InetSocketAddress isa) {
-                try {
-                    handle(isa, in.position());
-                } catch (IllegalStateException e) {
-                    // the peer was removed by a reload while this packet was on its way: drop it
-                    counters.droppedPeerRemoved.incrementAndGet();
+            backoff.succeeded();
+            for (int m = 0; m < n; m++) {
+                int off = rx.off(m);
+                int len = rx.len(m);
+                int seg = rx.aux(m);
+                if (seg < 0) {
+                    counters.droppedTruncated.incrementAndGet();
+                    continue;
+                }
+                if (seg == 0) {
+                    seg = len;
+                }
+                int family = rx.family(m);
+                int port = rx.port(m);
+                long hi = rx.hi(m);
+                long lo = rx.lo(m);
+                for (int o = off, end = off + len; o < end; o += seg) {
+                    try {
+                        datagram(o, Math.min(seg, end - o), family, port, hi, lo);
+                    } catch (IllegalStateException e) {
+                        counters.droppedPeerRemoved.incrementAndGet(); // removed by a reload meanwhile
+                    } catch (RuntimeException e) {
+                        supervisor.unexpected(e); // this datagram is lost, the rest of the batch is not
+                    }
                 }
             }
+            flush();
             return true;
         });
     }
 
-    /** Handles one datagram held in {@code in} at [0, length). */
-    void handle(InetSocketAddress from, int length) {
-        if (from != lastFrom) {
-            encodeSource(from);
+    private void datagram(int o, int len, int family, int port, long hi, long lo) {
+        int type = len >= 4 ? Messages.type(rxData.getInt(o)) : 0;
+        if (type != Messages.DATA || len < Messages.DATA_MIN_SIZE) {
+            controlMessage(type, o, len, family, port, hi, lo);
+            return;
         }
         PeerTable table = device.peers();
-        Peer peer;
-        boolean initiation = false;
-        if (length >= DATA_HEADER && in.getInt(0) == DATA_MESSAGE) {
-            // Fast path: data messages name their session directly; one JNI call per packet.
-            peer = table.byReceiverIndex(Integer.reverseBytes(in.getInt(4)));
-            if (peer == null) {
-                counters.droppedUnknownIndex.incrementAndGet();
-                return;
-            }
-        } else {
-            long r = device.identity().classify(in, 0, length, fromHi, fromLo, fromFamily, out);
-            int code = TunnelResult.code(r);
-            if (code == HANDSHAKE_INIT) {
-                peer = table.byKey(Base64Key.of(readKey()));
-                if (peer == null) {
-                    counters.droppedUnknownPeer.incrementAndGet(); // no reply: unknown keys learn nothing
-                    Events.handshakeFailed(null, from, "unknown_peer");
-                    return;
-                }
-                // TAI64N of the initiation: big-endian seconds, then nanoseconds (the bridge decrypted it)
-                initSeconds = out.getLong(32);
-                initNanos = out.getInt(40);
-                if (peer.isReplayedInitiation(initSeconds, initNanos)) {
-                    // not newer than one already accepted: a captured old initiation sent again
-                    counters.droppedReplayedInitiation.incrementAndGet();
-                    return;
-                }
-                initiation = true;
-            } else if (code == BY_INDEX) {
-                peer = table.byPeerIndex(TunnelResult.length(r));
-                if (peer == null) {
-                    counters.droppedUnknownIndex.incrementAndGet();
-                    return;
-                }
-            } else if (code == WRITE_TO_NETWORK) {
-                // Under load boringtun answers with a cookie instead of doing the expensive handshake.
-                send(TunnelResult.length(r), from);
-                counters.cookieRepliesSent.incrementAndGet();
-                Events.cookieReply(from);
-                return;
-            } else {
-                counters.tunnelError(code);
-                if (code == TunnelResult.ERR_INVALID_MAC || code == TunnelResult.ERR_UNKNOWN_PEER
-                        || code == TunnelResult.ERR_WRONG_KEY) {
-                    Events.handshakeFailed(null, from, snakeName(code));
-                }
-                return;
-            }
-        }
-        decapsulate(peer, from, length, initiation);
-    }
-
-    /** WireGuard's message type of a cookie reply (the first byte; the other three are zero). */
-    static final byte COOKIE_REPLY = 3;
-
-    private void decapsulate(Peer peer, InetSocketAddress from, int length, boolean initiation) {
-        supervisor.current = peer;
-        // Only a handshake initiation wakes an idle peer; anything else for it belongs to a dropped session.
-        Tunnel tunnel = initiation ? peer.activeTunnel() : peer.tunnel();
-        if (tunnel == null) {
+        Peer peer = table.byReceiverIndex(Integer.reverseBytes(rxData.getInt(o + 4)));
+        if (peer == null) {
             counters.droppedUnknownIndex.incrementAndGet();
             return;
         }
-        long sinceHandshake = -1;
-        if (initiation) {
-            try { // a control message: one more JNI call to tell a new session from a rekey
-                tunnel.stats(handshakeStats);
-                sinceHandshake = handshakeStats[Tunnel.STAT_MILLIS_SINCE_HANDSHAKE];
-            } catch (IllegalStateException e) {
-                // closed by a reload meanwhile: decapsulate meets the same, as before
-            }
+        if (pos + Math.max(len, Tunnel.MIN_DST_CAPACITY) > tun.capacity() || count == tun.maxEntries()) {
+            flush();
         }
-        long r = tunnel.decapsulate(fromHi, fromLo, fromFamily, in, 0, length, out);
+        Tunnel tunnel = peer.tunnel();
+        if (tunnel == null) {
+            counters.droppedUnknownIndex.incrementAndGet(); // the peer is idle: a stale session's packet
+            return;
+        }
+        supervisor.current = peer;
+        long r = tunnel.decapsulate(hi, lo, family, rx, o, len, tun, pos);
         int code = TunnelResult.code(r);
-        int len = TunnelResult.length(r);
+        int n = TunnelResult.length(r);
         switch (code) {
             case WRITE_TO_TUNNEL_V4 -> {
-                peer.updateEndpoint(from);
+                peer.updateEndpoint(family, port, hi, lo);
                 // Cryptokey routing: a peer may only speak from the addresses it owns.
-                if (len < 20 || device.peers().byAddress(out.getInt(12)) != peer) {
+                if (n < 20 || table.byAddress(tunData.getInt(pos + 12)) != peer) {
                     peer.droppedSourceNotAllowed.incrementAndGet();
                     counters.droppedSourceNotAllowed.incrementAndGet();
                     return;
                 }
                 peer.rxPackets.incrementAndGet();
-                writeToTun(len);
-                drainIfQueued(peer);
-            }
-            case WRITE_TO_NETWORK -> {
-                if (len > 0 && out.get(0) == COOKIE_REPLY) {
-                    // the tunnel's own rate-limit check answered an unauthenticated message with a cookie:
-                    // not a handshake, so the endpoint stays and nothing queued is sent to this sender
-                    send(len, from);
-                    counters.cookieRepliesSent.incrementAndGet();
-                    return;
-                }
-                peer.updateEndpoint(from);
-                send(len, from);
-                peer.mayHaveQueued = false;
-                drain(peer, from);
-                if (initiation) {
-                    peer.acceptedInitiation(initSeconds, initNanos); // authenticated: the tunnel answered it
-                    peer.lastHandshakeMillis = System.currentTimeMillis();
-                    peer.handshakes.incrementAndGet();
-                    counters.handshakesCompleted.incrementAndGet();
-                    log.info("handshake completed: peer {} from {}", peer.label(), format(from));
-                    if (sinceHandshake < 0 || sinceHandshake >= SESSION_MILLIS) {
-                        Events.connected(peer, from);
-                    }
-                }
+                tun.set(count++, pos, n, 0, 0, 0, 0);
+                pos = Batch.align(pos + n);
+                Handshakes.drainIfQueued(device, peer, drainBuffer);
             }
             case DONE -> {
-                peer.updateEndpoint(from); // an authenticated keepalive, often the one confirming a new session
-                drainIfQueued(peer);
+                peer.updateEndpoint(family, port, hi, lo); // an authenticated keepalive
+                Handshakes.drainIfQueued(device, peer, drainBuffer);
             }
             case WRITE_TO_TUNNEL_V6 -> {
-                peer.updateEndpoint(from);
-                if (!ipv6.admit(peer, out, 0, len)) { // cryptokey routing for IPv6 (counted, maybe answered)
+                peer.updateEndpoint(family, port, hi, lo);
+                if (!ipv6.admit(peer, tunData, pos, n)) { // cryptokey routing for IPv6 (counted, maybe answered)
                     return;
                 }
                 peer.rxPackets.incrementAndGet();
-                writeToTun(len);
-                drainIfQueued(peer);
+                tun.set(count++, pos, n, 0, 0, 0, 0);
+                pos = Batch.align(pos + n);
+                Handshakes.drainIfQueued(device, peer, drainBuffer);
             }
-            default -> {
-                counters.tunnelError(code);
-                if (initiation) {
-                    Events.handshakeFailed(peer, from, snakeName(code));
+            case WRITE_TO_NETWORK -> {
+                if (n > 0 && tunData.get(pos) == Messages.COOKIE_REPLY) {
+                    counters.cookieRepliesSent.incrementAndGet(); // unauthenticated: the endpoint stays
+                } else {
+                    peer.updateEndpoint(family, port, hi, lo);
+                }
+                if (UdpIo.sendTo(udpFd, tunData, pos, n, family, port, hi, lo, device.udp().isV6()) < 0) {
+                    counters.droppedSendFailed.incrementAndGet();
                 }
             }
+            default -> counters.tunnelError(code);
         }
     }
 
-    private static String snakeName(int code) {
-        return Counters.snake(TunnelResult.name(code));
-    }
-
-    /** The buffer {@link #handle} reads; the batched path copies control messages into it. */
-    ByteBuffer in() {
-        return in;
-    }
-
-    void drainIfQueued(Peer peer) {
-        if (peer.mayHaveQueued) {
-            peer.mayHaveQueued = false;
-            drain(peer, peer.endpoint());
+    /** Handshakes and cookies: garbage is dropped by type and size, the rest goes to {@link Handshakes}. */
+    private void controlMessage(int type, int o, int len, int family, int port, long hi, long lo) {
+        if (!Messages.controlSizeFits(type, len) || family == 0) {
+            counters.tunnelError(TunnelResult.ERR_INVALID_PACKET); // what boringtun would say, without a call
+            return;
         }
+        control.clear();
+        control.put(0, rxData, o, len);
+        handshakes.handle(control, len, Peer.socketAddress(family, port, hi, lo), family, hi, lo);
     }
 
-    /** boringtun may have queued packets while the handshake ran: send them all now. */
-    private void drain(Peer peer, InetSocketAddress to) {
-        Tunnel tunnel = peer.tunnel();
-        for (int i = 0; tunnel != null && i < MAX_DRAIN; i++) {
-            long r = tunnel.drain(out);
-            if (TunnelResult.code(r) != WRITE_TO_NETWORK) {
-                return;
-            }
-            send(TunnelResult.length(r), to);
+    private void flush() {
+        if (count == 0) {
+            return;
         }
-    }
-
-    private void send(int length, InetSocketAddress to) {
-        device.send(out, length, to);
-    }
-
-    private void writeToTun(int length) {
-        try {
-            device.tun().write(outAddress, length);
-        } catch (IOException e) {
-            counters.droppedSendFailed.incrementAndGet();
+        long r = TunIo.write(tunFd, tun, count, gro);
+        int failed = TunIo.dropped(r);
+        if (failed != 0) {
+            counters.droppedSendFailed.addAndGet(failed);
         }
-    }
-
-    private byte[] readKey() {
-        byte[] key = new byte[Base64Key.LENGTH];
-        out.get(0, key);
-        return key;
-    }
-
-    private void encodeSource(InetSocketAddress from) {
-        lastFrom = from;
-        InetAddress a = from.getAddress();
-        fromFamily = SourceAddress.family(a);
-        fromHi = SourceAddress.hi(a);
-        fromLo = SourceAddress.lo(a);
-    }
-
-    static String format(InetSocketAddress a) {
-        return a == null ? "(none)" : io.wirecage.srv.conn.EndpointFormat.format(a);
+        count = 0;
+        pos = 0;
     }
 }

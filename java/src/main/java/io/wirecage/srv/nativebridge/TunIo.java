@@ -1,10 +1,8 @@
 package io.wirecage.srv.nativebridge;
 
-import java.nio.ByteBuffer;
-
 /**
- * TUN reads and writes on a device fd Java opened and configured (mirrors tunio.rs). With a virtio
- * header (IFF_VNET_HDR) reads split TSO super-packets into MSS-sized packets and writes merge TCP
+ * TUN reads and writes on a device fd Java opened and configured with a virtio header (IFF_VNET_HDR;
+ * mirrors tunio.rs): reads split TSO super-packets into MSS-sized packets and writes merge TCP
  * segments (see {@link Offload}). Results pack two counts: {@link #count} and {@link #dropped}.
  */
 public final class TunIo {
@@ -19,18 +17,13 @@ public final class TunIo {
      * Reads queued packets into entries [0, n) of {@code batch}, waiting up to {@code timeoutMillis}
      * for the first. Returns n | malformed << 32, or -errno when the read failed.
      */
-    public static long read(int fd, Batch batch, boolean vnetHeader, int timeoutMillis) {
-        return read0(fd, batch.handle(), vnetHeader, timeoutMillis);
+    public static long read(int fd, Batch batch, int timeoutMillis) {
+        return read0(fd, batch.handle(), timeoutMillis);
     }
 
     /** Writes entries [0, count), merging TCP segments when {@code gro}. Returns written | failed << 32. */
-    public static long write(int fd, Batch batch, int count, boolean vnetHeader, boolean gro) {
-        return write0(fd, batch.handle(), count, vnetHeader, gro);
-    }
-
-    /** One packet from a direct buffer; 0 or -errno. */
-    public static long writeOne(int fd, ByteBuffer src, int off, int len, boolean vnetHeader) {
-        return writeOne0(fd, src, off, len, vnetHeader);
+    public static long write(int fd, Batch batch, int count, boolean gro) {
+        return write0(fd, batch.handle(), count, gro);
     }
 
     public static int count(long result) {
@@ -41,9 +34,7 @@ public final class TunIo {
         return (int) (result >>> 32);
     }
 
-    static native long read0(int fd, long batch, boolean vnetHeader, int timeoutMillis);
+    static native long read0(int fd, long batch, int timeoutMillis);
 
-    static native long write0(int fd, long batch, int count, boolean vnetHeader, boolean gro);
-
-    static native long writeOne0(int fd, ByteBuffer src, int off, int len, boolean vnetHeader);
+    static native long write0(int fd, long batch, int count, boolean gro);
 }

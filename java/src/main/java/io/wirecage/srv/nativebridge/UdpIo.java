@@ -23,6 +23,30 @@ public final class UdpIo {
     }
 
     /**
+     * Creates a UDP socket bound to the address (family, hi, lo) in {@link SourceAddress} form and
+     * port (0 = any), both socket buffers forced to {@code bufferBytes} (as root; capped at
+     * rmem_max/wmem_max otherwise). An IPv6 socket is dual-stack. Returns the fd or -errno.
+     */
+    public static long open(int family, int port, long hi, long lo, int bufferBytes) {
+        return open0(family, port, hi, lo, bufferBytes);
+    }
+
+    /** The port the socket is bound to, or -errno. */
+    public static long localPort(int fd) {
+        return localPort0(fd);
+    }
+
+    /** Closes the fd; only after every call that uses it has returned. */
+    public static void close(int fd) {
+        close0(fd);
+    }
+
+    /** strerror(errno) plus the number, for one-line error messages. */
+    public static String describe(int errno) {
+        return errorText0(errno) + " (errno " + errno + ")";
+    }
+
+    /**
      * Receives up to {@code maxMessages} messages into {@code batch} (message i at entry i, arena
      * offset i * REGION; aux = GRO segment size, 0 for one datagram, -1 when truncated), waiting up to
      * {@code timeoutMillis} when none is queued. Returns the message count (0 on timeout) or -errno.
@@ -59,6 +83,14 @@ public final class UdpIo {
     public static int failed(long result) {
         return (int) ((result >>> 32) & 0x3fffffff);
     }
+
+    static native long open0(int family, int port, long hi, long lo, int bufferBytes);
+
+    static native long localPort0(int fd);
+
+    static native void close0(int fd);
+
+    static native String errorText0(int errno);
 
     static native long recv0(int fd, long batch, int maxMessages, int timeoutMillis);
 

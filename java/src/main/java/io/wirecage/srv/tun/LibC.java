@@ -18,10 +18,7 @@ final class LibC {
     static final int AF_INET = 2;
     static final int AF_INET6 = 10;
     static final int SOCK_DGRAM = 2;
-    static final int POLLIN = 0x1;
 
-    static final int EINTR = 4;
-    static final int EAGAIN = 11;
     static final int EPERM = 1;
     static final int EACCES = 13;
     static final int EBUSY = 16;
@@ -33,14 +30,6 @@ final class LibC {
     static native int open(String path, int flags);
 
     static native int close(int fd);
-
-    static native long read(int fd, Pointer buf, long count);
-
-    static native long write(int fd, Pointer buf, long count);
-
-    static native long writev(int fd, Pointer iov, int iovcnt);
-
-    static native int poll(Pointer fds, long nfds, int timeoutMillis);
 
     static native int socket(int domain, int type, int protocol);
 

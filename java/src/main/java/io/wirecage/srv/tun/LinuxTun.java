@@ -6,7 +6,6 @@ import com.sun.jna.Pointer;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.nativebridge.Offload;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,40 +32,26 @@ public final class LinuxTun implements AutoCloseable {
     private static final short IFF_RUNNING = 0x40;
     private static final int IFREQ_SIZE = 40;
     private static final int IFNAMSIZ = 16;
-    private static final int POLL_MILLIS = 200;
-
+    
     private final String name;
     private final int fd;
-    private final boolean vnetHeader;
     private int mtu;
     private boolean offload;
     private volatile boolean closed;
-    private volatile boolean stopReading;
-    /** Control-path writes with a virtio header: iovec[2] and a zero header, guarded by this. */
-    private Memory writeIov;
-    private Memory zeroHeader;
 
-    private LinuxTun(String name, int fd, boolean vnetHeader) {
+    private LinuxTun(String name, int fd) {
         this.name = name;
         this.fd = fd;
-        this.vnetHeader = vnetHeader;
-    }
-
-    public static LinuxTun open(String name, int address, Ipv4Prefix subnet, int mtu) throws IOException {
-        return open(name, address, subnet, mtu, false);
     }
 
     /**
      * Creates the device, assigns {@code address} with the prefix's netmask, sets the MTU and brings it up.
-     * On any failure the device is closed again, so nothing is left behind.
+     * On any failure the device is closed again, so nothing is left behind. Every read and write carries
+     * a struct virtio_net_hdr (IFF_VNET_HDR), and TUNSETOFFLOAD asks for checksum offload and IPv4 TSO, so
+     * reads may return 64 KB TCP super-packets (see {@link #offload()}: false when the kernel refused, then
+     * packets come one by one, still behind a header).
      */
-    /**
-     * With {@code vnetHeader} every read and write carries a struct virtio_net_hdr (IFF_VNET_HDR), and
-     * TUNSETOFFLOAD asks for checksum offload and IPv4 TSO, so reads may return 64 KB TCP super-packets
-     * (see {@link #offload()}: false when the kernel refused, then packets come one by one).
-     */
-    public static LinuxTun open(String name, int address, Ipv4Prefix subnet, int mtu, boolean vnetHeader)
-            throws IOException {
+    public static LinuxTun open(String name, int address, Ipv4Prefix subnet, int mtu) throws IOException {
         if (!Files.exists(Path.of(CLONE_DEVICE))) {
             throw new IOException(CLONE_DEVICE + " does not exist: the kernel needs TUN support (modprobe tun), "
                     + "and a container needs --device /dev/net/tun");
@@ -80,10 +65,10 @@ public final class LinuxTun implements AutoCloseable {
                             + "on most systems; chmod 0666 " + CLONE_DEVICE + ", or run as root)"
                     : errno == LibC.EPERM || errno == LibC.EACCES ? " (run as root or with CAP_NET_ADMIN)" : ""));
         }
-        LinuxTun tun = new LinuxTun(name, fd, vnetHeader);
+        LinuxTun tun = new LinuxTun(name, fd);
         try {
             try (Memory ifr = ifreq(name)) {
-                ifr.setShort(IFNAMSIZ, (short) (IFF_TUN | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0)));
+                ifr.setShort(IFNAMSIZ, (short) (IFF_TUN | IFF_NO_PI | IFF_VNET_HDR));
                 if (LibC.ioctl(fd, TUNSETIFF, ifr) < 0) {
                     int errno = Native.getLastError();
                     throw new IOException("cannot create TUN device " + name + ": " + describe(errno)
@@ -91,11 +76,9 @@ public final class LinuxTun implements AutoCloseable {
                             : errno == LibC.EPERM ? " (run as root or with CAP_NET_ADMIN)" : ""));
                 }
             }
-            if (vnetHeader) {
-                // The argument is the flag word itself, not a pointer to it.
-                tun.offload = LibC.ioctl(fd, TUNSETOFFLOAD,
-                        Pointer.createConstant(Offload.TUN_F_CSUM | Offload.TUN_F_TSO4)) == 0;
-            }
+            // The argument is the flag word itself, not a pointer to it.
+            tun.offload = LibC.ioctl(fd, TUNSETOFFLOAD,
+                    Pointer.createConstant(Offload.TUN_F_CSUM | Offload.TUN_F_TSO4)) == 0;
             tun.disableIpv6();
             tun.configure(address, subnet, mtu);
             tun.mtu = mtu;
@@ -216,50 +199,14 @@ public final class LinuxTun implements AutoCloseable {
         return fd;
     }
 
-    /** Whether packets carry a virtio_net_hdr (opened with IFF_VNET_HDR). */
-    public boolean vnetHeader() {
-        return vnetHeader;
-    }
-
-    /** Whether the kernel accepted TUNSETOFFLOAD (checksum offload + TSO). */
     /** The MTU the device was configured with (what a peer's packets are padded up to). */
     public int mtu() {
         return mtu;
     }
 
+    /** Whether the kernel accepted TUNSETOFFLOAD (checksum offload + TSO). */
     public boolean offload() {
         return offload;
-    }
-
-    /** A reader owns one of these: the pollfd it waits with and the native address of its buffer. */
-    public Reader newReader(ByteBuffer buffer) {
-        return new Reader(buffer);
-    }
-
-    /** Writes one IP packet held in a direct buffer at [0, length); no copy, no allocation. */
-    public void write(Pointer buffer, int length) throws IOException {
-        long n = vnetHeader ? writeWithHeader(buffer, length) : LibC.write(fd, buffer, length);
-        if (n < 0) {
-            int errno = Native.getLastError();
-            // A full queue or an interface going down loses this packet only, as a NIC would.
-            if (errno != LibC.EAGAIN && errno != LibC.EINTR && !closed) {
-                throw new IOException("write to " + name + " failed: " + describe(errno));
-            }
-        }
-    }
-
-    /** The rare single write on a virtio-header device: an all-zero header (no offload) in front. */
-    private synchronized long writeWithHeader(Pointer buffer, int length) {
-        if (writeIov == null) {
-            zeroHeader = new Memory(Offload.VNET_HDR_LEN);
-            zeroHeader.clear();
-            writeIov = new Memory(32);
-        }
-        writeIov.setPointer(0, zeroHeader);
-        writeIov.setLong(8, Offload.VNET_HDR_LEN);
-        writeIov.setPointer(16, buffer);
-        writeIov.setLong(24, length);
-        return LibC.writev(fd, writeIov, 2);
     }
 
     @Override
@@ -270,62 +217,11 @@ public final class LinuxTun implements AutoCloseable {
         }
     }
 
-    /** Makes readers return -1 within one poll interval, so the fd is closed only after they left. */
-    public void stopReading() {
-        stopReading = true;
-    }
-
     public boolean isClosed() {
         return closed;
     }
 
     static String describe(int errno) {
         return LibC.strerror(errno) + " (errno " + errno + ")";
-    }
-
-    /** Reads packets into one direct buffer, waiting with poll() only when the queue is empty. */
-    public final class Reader implements AutoCloseable {
-        private final ByteBuffer buffer;
-        private final Pointer address;
-        private final Memory pollfd = new Memory(8);
-
-        private Reader(ByteBuffer buffer) {
-            if (!buffer.isDirect()) {
-                throw new IllegalArgumentException("TUN reads need a direct buffer");
-            }
-            this.buffer = buffer;
-            this.address = Native.getDirectBufferPointer(buffer);
-            pollfd.setInt(0, fd);
-            pollfd.setShort(4, (short) LibC.POLLIN);
-        }
-
-        /** Returns the packet length, or -1 once the device is closed. */
-        public int read() throws IOException {
-            while (!closed && !stopReading) {
-                long n = LibC.read(fd, address, buffer.capacity());
-                if (n > 0) {
-                    return (int) n;
-                }
-                int errno = Native.getLastError();
-                if (n < 0 && errno != LibC.EAGAIN && errno != LibC.EINTR) {
-                    if (closed) {
-                        break;
-                    }
-                    throw new IOException("read from " + name + " failed: " + describe(errno));
-                }
-                pollfd.setShort(6, (short) 0);
-                LibC.poll(pollfd, 1, POLL_MILLIS); // bounded wait so close() is noticed
-            }
-            return -1;
-        }
-
-        public Pointer address() {
-            return address;
-        }
-
-        @Override
-        public void close() {
-            pollfd.close();
-        }
     }
 }

@@ -67,7 +67,7 @@ class BatchIoTest {
     @Test
     void sendmmsgWithGsoAndRecvmmsgWithGroOnLoopback() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        try (UdpBind rx = UdpBind.bindNative(any); UdpBind tx = UdpBind.bindNative(any);
+        try (UdpBind rx = UdpBind.bind(any); UdpBind tx = UdpBind.bind(any);
                 Batch out = new Batch(1 << 20, 256); Batch in = new Batch(64 * UdpIo.REGION, 64)) {
             int port = rx.localAddress().getPort();
             assertThat(port).isPositive();
@@ -112,8 +112,7 @@ class BatchIoTest {
 
     @Test
     void theSocketIsClosedOnceAndSendsAfterCloseFail() throws Exception {
-        UdpBind u = UdpBind.bindNative(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        assertThat(u.isNative()).isTrue();
+        UdpBind u = UdpBind.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         assertThat(u.isOpen()).isTrue();
         u.close();
         u.close();
@@ -125,9 +124,21 @@ class BatchIoTest {
 
     @Test
     void aBusyPortIsReportedByNumber() throws Exception {
-        try (UdpBind a = UdpBind.bindNative(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            assertThatThrownBy(() -> UdpBind.bindNative(a.localAddress()))
-                    .hasMessageContaining("UDP port " + a.localAddress().getPort()).hasMessageContaining("in use");
+        try (UdpBind a = UdpBind.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            assertThatThrownBy(() -> UdpBind.bind(a.localAddress()))
+                    .hasMessageContaining("UDP port " + a.localAddress().getPort()).hasMessageContaining("in use")
+                    .hasMessageContaining("Address already in use (errno 98)"); // strerror from the bridge
+        }
+    }
+
+    @Test
+    void aWildcardIpv6ListenAddressGivesADualStackSocket() throws Exception {
+        try (UdpBind u = UdpBind.bind(new InetSocketAddress(InetAddress.getByName("::"), 0))) {
+            assertThat(u.isV6()).isTrue();
+            assertThat(u.localAddress().getPort()).isPositive();
+        }
+        try (UdpBind u = UdpBind.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            assertThat(u.isV6()).isFalse();
         }
     }
 }
