@@ -32,13 +32,13 @@ public final class UdpBind implements AutoCloseable {
         this.local = local;
     }
 
+    private static final int EAFNOSUPPORT = 97;
+
     /**
      * Creates and binds the socket: buffers forced to 8 MB as root (a network namespace cannot raise
      * rmem_max), UDP_GRO on when the kernel has it (5.0+), UDP_SEGMENT probed (4.18+). An IPv6 (or
      * wildcard IPv6) address gives a dual-stack socket.
      */
-    private static final int EAFNOSUPPORT = 97;
-
     public static UdpBind bind(InetSocketAddress listen) throws IOException {
         InetAddress a = listen.getAddress();
         int family = SourceAddress.family(a);
