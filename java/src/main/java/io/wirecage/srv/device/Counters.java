@@ -18,7 +18,8 @@ public final class Counters {
     final AtomicLong droppedUnknownIndex = new AtomicLong();
     final AtomicLong droppedSourceNotAllowed = new AtomicLong();
     final AtomicLong droppedNoRoute = new AtomicLong();
-    final AtomicLong droppedNotIpv4 = new AtomicLong();
+    /** TUN packets that are neither a whole IPv4 nor a whole IPv6 header. */
+    final AtomicLong droppedNotIp = new AtomicLong();
     final AtomicLong droppedNoEndpoint = new AtomicLong();
     final AtomicLong droppedSendFailed = new AtomicLong();
     final AtomicLong droppedPeerRemoved = new AtomicLong();
@@ -76,7 +77,7 @@ public final class Counters {
         m.put("dropped_unknown_index", droppedUnknownIndex.get());
         m.put("dropped_source_not_allowed", droppedSourceNotAllowed.get());
         m.put("dropped_no_route", droppedNoRoute.get());
-        m.put("dropped_not_ipv4", droppedNotIpv4.get());
+        m.put("dropped_not_ip", droppedNotIp.get());
         m.put("dropped_no_endpoint", droppedNoEndpoint.get());
         m.put("dropped_send_failed", droppedSendFailed.get());
         m.put("dropped_peer_removed", droppedPeerRemoved.get());

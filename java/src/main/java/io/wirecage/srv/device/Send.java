@@ -87,7 +87,7 @@ final class Send implements Runnable {
     private void packet(int off, int len) {
         int version = InnerRoute.version(inData, off, len);
         if (version == 0) {
-            counters.droppedNotIpv4.incrementAndGet(); // neither a whole IPv4 nor IPv6 header
+            counters.droppedNotIp.incrementAndGet(); // neither a whole IPv4 nor IPv6 header
             return;
         }
         Peer peer = InnerRoute.destination(device.peers(), inData, off, version);
