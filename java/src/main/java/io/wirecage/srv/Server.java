@@ -186,7 +186,7 @@ public final class Server implements AutoCloseable {
             log.info("registration API off: no auth token ([api] auth_token or auth_token_file, --auth-token, AUTH_TOKEN)");
         }
         log.info("wirecagesrv {} listening on {} (UDP), TUN {} {}/{} mtu {}, NAT out {}, {} peer(s), public key {}",
-                Version.get(), udp.localAddress().getAddress().getHostAddress() + ":" + udp.localAddress().getPort(),
+                Version.get(), io.wirecage.srv.conn.EndpointFormat.format(udp.localAddress()),
                 s.tunName(), Ipv4Prefix.format(s.serverAddress()), s.subnet().length(), s.mtu(), outbound,
                 s.peers().size(), publicKey);
     }

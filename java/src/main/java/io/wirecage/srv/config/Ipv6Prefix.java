@@ -106,11 +106,6 @@ public record Ipv6Prefix(long hi, long lo, int length) {
         return contains(other.hi, other.lo) || other.contains(hi, lo);
     }
 
-    /** This prefix's address plus {@code n} in its last 64 bits (host numbering inside a /64 or smaller). */
-    public Ipv6Prefix plus(long n, int newLength) {
-        return new Ipv6Prefix(hi, lo + n, newLength);
-    }
-
     /**
      * Two owners' prefixes that overlap, or null: sorted by network then length, a prefix that is inside
      * another is inside the one just before it (or that one is inside the other too), so one pass finds it.
@@ -126,11 +121,6 @@ public record Ipv6Prefix(long hi, long lo, int length) {
             }
         }
         return null;
-    }
-
-    /** The address as a /128. */
-    public Ipv6Prefix host() {
-        return new Ipv6Prefix(hi, lo, 128);
     }
 
     public String address() {
