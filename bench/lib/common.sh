@@ -10,6 +10,7 @@ NS_I=wcb-inet         # "internet": iperf3 server on 198.18.1.2, no route back t
 NS_H=wcb-hs           # handshake clients (many wireguard-go), reach the server over 198.18.2.0/24
 H_ADDR=198.18.2.2; S_ADDR_H=198.18.2.1
 C_ADDR=198.18.0.2; S_ADDR_C=198.18.0.1; S_ADDR_I=198.18.1.1; I_ADDR=198.18.1.2
+C_ADDR6=2001:db8:c::2; S_ADDR6_C=2001:db8:c::1   # the client link's IPv6 (documentation range): the IPv6 outer path
 PORT=51820
 VPN_SUBNET=10.200.100.0/24; VPN_SERVER=10.200.100.1; CLIENT_IP=10.200.100.2
 MEM_SUBNET=10.200.0.0/16
@@ -265,7 +266,7 @@ write_toml() { # subnet peers-file out
     {
         echo "[server]"
         echo "private_key_file = \"$WORK/keys/server.key\""
-        echo "listen_addr = \"0.0.0.0:$PORT\""
+        echo "listen_addr = \"[::]:$PORT\""
         echo "subnet = \"$1\""
         echo "outbound_interface = \"wcb-s1\""
         echo "tun_name = \"$TUN_WCS\""
@@ -304,6 +305,8 @@ setup_topology() {
     ip -n $NS_H link set wcb-h0 up
     ip -n $NS_C addr add $C_ADDR/24 dev wcb-c0
     ip -n $NS_S addr add $S_ADDR_C/24 dev wcb-s0
+    ip -n $NS_C addr add $C_ADDR6/64 dev wcb-c0 nodad
+    ip -n $NS_S addr add $S_ADDR6_C/64 dev wcb-s0 nodad
     ip -n $NS_S addr add $S_ADDR_I/24 dev wcb-s1
     ip -n $NS_I addr add $I_ADDR/24 dev wcb-i0
     ip -n $NS_C link set wcb-c0 up
@@ -313,6 +316,7 @@ setup_topology() {
     nsx $NS_S sysctl -qw net.ipv4.ip_forward=0
     # The internet namespace has only its connected route: replies reach clients only through NAT.
     nsx $NS_C ping -c 1 -W 2 -q $S_ADDR_C >/dev/null || die "client cannot reach the server namespace"
+    nsx $NS_C ping -6 -c 1 -W 2 -q $S_ADDR6_C >/dev/null || die "client cannot reach the server namespace over IPv6"
     nsx $NS_S ping -c 1 -W 2 -q $I_ADDR >/dev/null || die "server cannot reach the internet namespace"
 }
 

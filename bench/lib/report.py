@@ -30,6 +30,7 @@ def metric_defs(meta, counts):
         ("tcp1_up_gbps", "TCP 1 stream, client -> internet", "Gbit/s", "higher"),
         ("tcp1_down_gbps", "TCP 1 stream, internet -> client", "Gbit/s", "higher"),
         ("tcp4_up_gbps", "TCP 4 streams, client -> internet", "Gbit/s", "higher"),
+        ("tcp1_up_v6outer_gbps", "TCP 1 stream, client -> internet, IPv6 outer path", "Gbit/s", "higher"),
         ("tcp4_down_gbps", "TCP 4 streams, internet -> client", "Gbit/s", "higher"),
         ("udp_up_loss_pct", f"UDP {rate}bit/s client -> internet: loss", "%", "lower"),
         ("udp_down_loss_pct", f"UDP {rate}bit/s internet -> client: loss", "%", "lower"),
@@ -224,7 +225,8 @@ def chart(path, stats, servers, counts, meta):
     big = max(counts, default=0)
     panels = [
         ("TCP throughput (Gbit/s, higher is better)", [("tcp1_up_gbps", "1 stream up"), ("tcp1_down_gbps", "1 down"),
-                                                       ("tcp4_up_gbps", "4 up"), ("tcp4_down_gbps", "4 down")]),
+                                                       ("tcp4_up_gbps", "4 up"), ("tcp4_down_gbps", "4 down"),
+                                                       ("tcp1_up_v6outer_gbps", "1 up, IPv6 outer")]),
         (f"UDP {p.get('udp_rate', '')}bit/s: loss (%, lower is better)",
          [("udp_up_loss_pct", "up"), ("udp_down_loss_pct", "down")]),
         ("ping RTT (ms, lower is better)", [("ping_idle_ms", "idle"), ("ping_load_ms", "under 4-stream load")]),

@@ -62,6 +62,9 @@ public final class Server implements AutoCloseable {
 
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
     private Firewall firewall;
+    /** The ip6tables rules with IPv6 inside the tunnel on, else null. */
+    private Firewall firewall6;
+    private CommandRunner runner;
     private ApiServer api;
     private final SettingsSource source;
     private volatile ServerSettings settings;
@@ -94,8 +97,17 @@ public final class Server implements AutoCloseable {
                         "no IPv4 default route to find the outbound interface: pass --outbound-interface"));
         Firewall firewall = new Firewall(runner, "iptables", s.tunName(), s.subnet(), outbound);
         firewall.checkAvailable();
+        Firewall firewall6 = null;
+        if (s.ipv6()) {
+            String outbound6 = s.outboundInterface() != null ? s.outboundInterface()
+                    : DefaultRoute.outboundInterface6().orElse(outbound);
+            firewall6 = new Firewall(runner, "ip6tables", s.tunName(), s.subnet6().toString(), outbound6);
+            firewall6.checkAvailable();
+        }
 
         Server server = new Server(s, source);
+        server.firewall6 = firewall6;
+        server.runner = runner;
         try {
             server.bringUp(s, firewall, outbound, stateDir, configFile, metricsListen);
             return server;
@@ -142,6 +154,7 @@ public final class Server implements AutoCloseable {
         firewall.install();
         this.firewall = firewall;
         applyForwards(s);
+        bringUpIpv6(s, stateDir);
 
         Uapi uapi = new Uapi(new UapiHost());
         ControlSocket control = ControlSocket.open(ControlSocket.serverPath(stateDir, s.tunName()),
@@ -179,9 +192,38 @@ public final class Server implements AutoCloseable {
             log.info("registration API off: no auth token ([api] auth_token or auth_token_file, --auth-token, AUTH_TOKEN)");
         }
         log.info("wirecagesrv {} listening on {} (UDP), TUN {} {}/{} mtu {}, NAT out {}, {} peer(s), public key {}",
-                Version.get(), udp.localAddress().getAddress().getHostAddress() + ":" + udp.localAddress().getPort(),
+                Version.get(), io.wirecage.srv.conn.EndpointFormat.format(udp.localAddress()),
                 s.tunName(), Ipv4Prefix.format(s.serverAddress()), s.subnet().length(), s.mtu(), outbound,
                 s.peers().size(), publicKey);
+    }
+
+    /**
+     * IPv6 inside the tunnel: the server's address on the TUN, IPv6 forwarding and the ip6tables rules
+     * (NAT66, FORWARD accepts, MSS clamp), each with its undo. With IPv6 off it still removes what a
+     * crashed earlier run with IPv6 on may have left: its tagged ip6tables rules and its forwarding record.
+     */
+    private void bringUpIpv6(ServerSettings s, Path stateDir) throws IOException {
+        IpForwarding forwarding6 = IpForwarding.forInstance6(stateDir, s.tunName());
+        if (firewall6 == null) {
+            forwarding6.restore();
+            try {
+                new Firewall(runner, "ip6tables", s.tunName(), "::/0", "lo").removeAll();
+            } catch (IOException e) {
+                // no ip6tables here: no rule of ours can be left either
+            }
+            return;
+        }
+        device.tunForSetup().addIpv6(addressBytes(s.serverAddress6()), s.subnet6().length());
+        undo.push(forwarding6::restore);
+        forwarding6.enable();
+        undo.push(firewall6::removeAll);
+        firewall6.install();
+        log.info("IPv6 inside the tunnel: TUN {} {}/{}, NAT66 out of the IPv6 default route's interface", s.tunName(),
+                s.serverAddress6().address(), s.subnet6().length());
+    }
+
+    private static byte[] addressBytes(io.wirecage.srv.config.Ipv6Prefix p) {
+        return java.nio.ByteBuffer.allocate(16).putLong(p.hi()).putLong(p.lo()).array();
     }
 
     /**
@@ -199,6 +241,7 @@ public final class Server implements AutoCloseable {
         }
         ServerSettings current = settings;
         if (!next.listen().equals(current.listen()) || !next.subnet().equals(current.subnet()) || next.mtu() != current.mtu()
+                || !java.util.Objects.equals(next.subnet6(), current.subnet6())
                 || !next.tunName().equals(current.tunName()) || !next.privateKey().equals(current.privateKey())
                 || !java.util.Objects.equals(next.outboundInterface(), current.outboundInterface())
                 || !java.util.Objects.equals(next.api(), current.api())) {
@@ -316,6 +359,19 @@ public final class Server implements AutoCloseable {
         public Ipv4Prefix runningAddress(Base64Key key) {
             Peer p = device.peers().byKey(key);
             return p == null ? null : p.settings().allowedIps().get(0);
+        }
+
+        @Override
+        public io.wirecage.srv.config.Ipv6Prefix runningAddress6(Base64Key key) {
+            Peer p = device.peers().byKey(key);
+            return p == null || p.settings().allowedIps6().isEmpty() ? null : p.settings().allowedIps6().get(0);
+        }
+
+        @Override
+        public List<io.wirecage.srv.config.Ipv6Prefix> runningAddresses6() {
+            List<io.wirecage.srv.config.Ipv6Prefix> out = new ArrayList<>();
+            device.peers().all().forEach(p -> out.addAll(p.settings().allowedIps6()));
+            return out;
         }
 
         @Override

@@ -16,11 +16,13 @@ public final class HttpTarget implements AutoCloseable {
 
     public static final String FILE_NAME = "payload.txt";
     private static final String SCRIPT = """
-            import functools, http.server, sys, threading
+            import functools, http.server, socket, sys, threading
             class Server(http.server.ThreadingHTTPServer):
                 request_queue_size = 128
                 daemon_threads = True
             addr, port, directory, lifetime = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+            if ":" in addr:
+                Server.address_family = socket.AF_INET6
             handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
             srv = Server((addr, port), handler)
             threading.Timer(lifetime, srv.shutdown).start()
@@ -74,7 +76,7 @@ public final class HttpTarget implements AutoCloseable {
     }
 
     public String url() {
-        return "http://" + address + ":" + port + "/" + FILE_NAME;
+        return "http://" + (address.contains(":") ? "[" + address + "]" : address) + ":" + port + "/" + FILE_NAME;
     }
 
     /** The exact body a GET of {@link #url()} returns. */

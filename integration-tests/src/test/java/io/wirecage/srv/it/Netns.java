@@ -94,6 +94,11 @@ public final class Netns implements AutoCloseable {
         exec("ip", "addr", "add", cidr, "dev", ifname);
     }
 
+    /** An IPv6 address without duplicate address detection, so it is usable at once. */
+    public void addAddress6(String ifname, String cidr) {
+        exec("ip", "-6", "addr", "add", cidr, "dev", ifname, "nodad");
+    }
+
     public void up(String ifname) {
         exec("ip", "link", "set", ifname, "up");
     }

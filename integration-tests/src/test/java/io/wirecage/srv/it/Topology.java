@@ -22,12 +22,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  *    10.200.100.0/24)                                           through the WireGuard tunnel
  * </pre>
  *
- * 198.18.0.0/15 is the RFC 2544 benchmarking range; no packet leaves these namespaces.
+ * Every link carries IPv6 too: 2001:db8::1/64 (internet) and 2001:db8::2/64 (server uplink), and
+ * 2001:db8:1:N::1/64 (server) and 2001:db8:1:N::2/64 (client N) on the client links; again the only
+ * way from a client to the internet is the tunnel.
+ *
+ * 198.18.0.0/15 is the RFC 2544 benchmarking range and 2001:db8::/32 the documentation range; no
+ * packet leaves these namespaces.
  */
 public final class Topology implements AutoCloseable {
 
     public static final String INTERNET_ADDR = "198.18.0.1";
     public static final String SERVER_UPLINK_ADDR = "198.18.0.2";
+    public static final String INTERNET_ADDR6 = "2001:db8::1";
+    public static final String SERVER_UPLINK_ADDR6 = "2001:db8::2";
     public static final String VPN_SUBNET = "10.200.100.0/24";
     public static final int LISTEN_PORT = 51820;
 
@@ -51,6 +58,19 @@ public final class Topology implements AutoCloseable {
 
         public String clientSideAddr() {
             return "198.19." + index + ".2";
+        }
+
+        public String serverSideAddr6() {
+            return "2001:db8:1:" + index + "::1";
+        }
+
+        public String clientSideAddr6() {
+            return "2001:db8:1:" + index + "::2";
+        }
+
+        /** The server endpoint as this client reaches it over IPv6. */
+        public String endpoint6() {
+            return "[" + serverSideAddr6() + "]:" + LISTEN_PORT;
         }
 
         /** The server endpoint as this client reaches it. */
@@ -100,6 +120,8 @@ public final class Topology implements AutoCloseable {
         Netns.veth(internet, name("in"), server, uplink());
         internet.addAddress(name("in"), INTERNET_ADDR + "/24");
         server.addAddress(uplink(), SERVER_UPLINK_ADDR + "/24");
+        internet.addAddress6(name("in"), INTERNET_ADDR6 + "/64");
+        server.addAddress6(uplink(), SERVER_UPLINK_ADDR6 + "/64");
         for (int i = 1; i <= clientCount; i++) {
             addClient(nsPrefix, i);
         }
@@ -117,10 +139,14 @@ public final class Topology implements AutoCloseable {
         Netns.veth(server, client.serverVeth(), c, client.clientVeth());
         server.addAddress(client.serverVeth(), client.serverSideAddr() + "/24");
         c.addAddress(client.clientVeth(), client.clientSideAddr() + "/24");
+        server.addAddress6(client.serverVeth(), client.serverSideAddr6() + "/64");
+        c.addAddress6(client.clientVeth(), client.clientSideAddr6() + "/64");
         // Before any tunnel, the client has no way to the internet.
-        Cmd.Result r = c.tryExec("ip", "route", "get", INTERNET_ADDR);
-        if (r.ok()) {
-            throw new AssertionError("topology error: client namespace reaches the internet without a tunnel:\n" + r.describe());
+        for (String target : List.of(INTERNET_ADDR, INTERNET_ADDR6)) {
+            Cmd.Result r = c.tryExec("ip", "route", "get", target);
+            if (r.ok()) {
+                throw new AssertionError("topology error: client namespace reaches the internet without a tunnel:\n" + r.describe());
+            }
         }
         clients.add(client);
     }

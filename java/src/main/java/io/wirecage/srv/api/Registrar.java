@@ -6,6 +6,7 @@ import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.ConfigEditor;
 import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.Ipv6Prefix;
 import io.wirecage.srv.config.PeerEntry;
 import io.wirecage.srv.config.PortForward;
 import io.wirecage.srv.config.ServerSettings;
@@ -63,6 +64,16 @@ public final class Registrar implements AutoCloseable {
         /** Addresses of all running peers (flag peers are not in the file, but their addresses are taken). */
         List<Ipv4Prefix> runningAddresses();
 
+        /** The IPv6 address of an enabled, running peer with this key, or null (none, or IPv6 inside off). */
+        default Ipv6Prefix runningAddress6(Base64Key key) {
+            return null;
+        }
+
+        /** IPv6 addresses of all running peers. */
+        default List<Ipv6Prefix> runningAddresses6() {
+            return List.of();
+        }
+
         /** Applies the config file now (a reload); returns the reload's answer, "ok=1..." or "error=...". */
         String apply();
     }
@@ -79,6 +90,8 @@ public final class Registrar implements AutoCloseable {
     private final InetSocketAddress wgListen;
     private final ApiSettings api;
     private final int prefixLength;
+    /** The IPv6 subnet's prefix length, 0 with IPv6 inside the tunnel off. */
+    private final int prefixLength6;
     private final Live live;
     private final PortProbe probe;
     private final LongSupplier clock;
@@ -95,6 +108,7 @@ public final class Registrar implements AutoCloseable {
         this.wgListen = settings.listen();
         this.api = settings.api();
         this.prefixLength = settings.subnet().length();
+        this.prefixLength6 = settings.ipv6() ? settings.subnet6().length() : 0;
         this.live = live;
         this.probe = probe;
         this.clock = clock;
@@ -113,7 +127,7 @@ public final class Registrar implements AutoCloseable {
         }
         Ipv4Prefix running = live.runningAddress(key);
         if (running != null) {
-            return done(registered(running));
+            return done(registered(running, live.runningAddress6(key)));
         }
         return enqueue(new Register(key, new CompletableFuture<>()));
     }
@@ -239,6 +253,7 @@ public final class Registrar implements AutoCloseable {
         List<PeerEntry> added = new ArrayList<>();
         Map<Base64Key, PeerEntry> inBatch = new HashMap<>();
         List<Ipv4Prefix> taken = new ArrayList<>();
+        List<Ipv6Prefix> taken6 = new ArrayList<>();
         Set<String> names = new HashSet<>();
         boolean takenKnown = false;
         for (Change c : batch) {
@@ -250,20 +265,26 @@ public final class Registrar implements AutoCloseable {
                 known = inBatch.get(r.key());
             }
             if (known != null) {
-                replies.put(c, known.enabled() ? registered(known.allowedIps().get(0)) : Reply.error(403, "peer is disabled"));
+                replies.put(c, known.enabled() ? registered(known.allowedIps().get(0), first6(known)) : Reply.error(403, "peer is disabled"));
                 continue;
             }
             if (!takenKnown) {
                 takenKnown = true;
                 taken.addAll(live.runningAddresses());
+                taken6.addAll(live.runningAddresses6());
                 cfg.peers().forEach(p -> {
                     taken.addAll(p.allowedIps());
+                    taken6.addAll(p.allowedIps6());
                     names.add(p.name());
                 });
             }
             Ipv4Prefix address;
+            Ipv6Prefix address6 = null;
             try {
                 address = AddressPool.nextFree(cfg.subnet(), cfg.subnet().network() + 1, taken);
+                if (prefixLength6 != 0 && cfg.subnet6() != null) {
+                    address6 = AddressPool.nextFree6(cfg.subnet6(), taken6);
+                }
             } catch (IllegalArgumentException e) {
                 replies.put(c, Reply.error(503, "no IPs available"));
                 continue;
@@ -274,29 +295,45 @@ public final class Registrar implements AutoCloseable {
                         newPeers.secondsUntilToken(now)));
                 continue;
             }
-            PeerEntry entry = new PeerEntry(uniqueName(names, r.key()), r.key(), null, List.of(address), 0, true, 0);
+            PeerEntry entry = new PeerEntry(uniqueName(names, r.key()), r.key(), null, List.of(address), 0, true, 0,
+                    address6 == null ? List.of() : List.of(address6));
             names.add(entry.name());
             taken.add(address);
+            if (address6 != null) {
+                taken6.add(address6);
+            }
             added.add(entry);
             inBatch.put(r.key(), entry);
-            replies.put(c, registered(address));
+            replies.put(c, registered(address, address6));
         }
         if (added.isEmpty()) {
             return false;
         }
         ConfigEditor.appendPeers(cfg, added);
         for (PeerEntry e : added) {
-            log.info("api: registered a new peer '{}' ({}) with address {}", e.name(), e.publicKey().shortForm(), e.allowedIps().get(0));
+            log.info("api: registered a new peer '{}' ({}) with address {}", e.name(), e.publicKey().shortForm(), String.join(", ", e.allowedIpsText()));
         }
         return true;
     }
 
-    private Reply registered(Ipv4Prefix address) {
+    /**
+     * The answer to a registration. client_address6 (the client's IPv6 address with the IPv6 subnet's
+     * length) is an extra field that only appears with IPv6 inside the tunnel; clients that do not know it
+     * (the wirecage client) ignore it.
+     */
+    private Reply registered(Ipv4Prefix address, Ipv6Prefix address6) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("client_address", Ipv4Prefix.format(address.network()) + "/" + prefixLength);
         body.put("server_public_key", serverPublicKey);
         body.put("server_endpoint", api.endpoint());
+        if (address6 != null && prefixLength6 != 0) {
+            body.put("client_address6", address6.address() + "/" + prefixLength6);
+        }
         return Reply.of(200, body);
+    }
+
+    private static Ipv6Prefix first6(PeerEntry p) {
+        return p.allowedIps6().isEmpty() ? null : p.allowedIps6().get(0);
     }
 
     private boolean addForward(ConfigFile cfg, AddForward a, Map<Change, Reply> replies) throws IOException {

@@ -5,6 +5,8 @@ import io.wirecage.srv.config.ConfigEditor;
 import io.wirecage.srv.config.ConfigException;
 import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.Ipv6Prefix;
+import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.config.PeerEntry;
 import io.wirecage.srv.config.WgQuickFile;
 import io.wirecage.srv.config.WgQuickFile.Section;
@@ -69,9 +71,26 @@ final class ImportCommand implements Callable<Integer> {
             throw new ConfigException(source, iface.line(), "[Interface] PrivateKey " + e.getMessage());
         }
         Ipv4Prefix subnet = null;
+        Ipv6Prefix subnet6 = null;
         for (String a : iface.all("Address")) {
-            if (a.contains(":")) {
-                err.println("wirecagesrv: import: skipping IPv6 address " + a + " (the VPN subnet is IPv4)");
+            if (Ipv6Prefix.isIpv6(a)) {
+                if (subnet6 != null) {
+                    continue;
+                }
+                try {
+                    Ipv6Prefix host = Ipv6Prefix.parseHost(a);
+                    subnet6 = ServerSettings.parseSubnet6(new Ipv6Prefix(host.networkHi(), host.networkLo(), host.length()).toString());
+                    Ipv6Prefix server = ServerSettings.serverAddress6(subnet6);
+                    if (host.hi() != server.hi() || host.lo() != server.lo()) {
+                        err.println("wirecagesrv: import: the server will use " + server.address() + ", the first address of "
+                                + subnet6 + ", instead of " + a);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(source, iface.line(), "[Interface] Address " + e.getMessage());
+                }
+                continue;
+            }
+            if (subnet != null) {
                 continue;
             }
             Ipv4Prefix host = Ipv4Prefix.parseHost(a);
@@ -80,7 +99,6 @@ final class ImportCommand implements Callable<Integer> {
                 err.println("wirecagesrv: import: the server will use " + Ipv4Prefix.format(subnet.network() + 1)
                         + ", the first address of " + subnet + ", instead of " + a);
             }
-            break;
         }
         if (subnet == null) {
             throw new ConfigException(source, iface.line(), "[Interface] Address with an IPv4 subnet is missing");
@@ -93,8 +111,11 @@ final class ImportCommand implements Callable<Integer> {
         StringBuilder toml = new StringBuilder("# Imported from " + source.toAbsolutePath() + "\n[server]\n");
         toml.append("private_key_file = \"server.key\"\n");
         String port = iface.first("ListenPort");
-        toml.append("listen_addr = ").append(ConfigEditor.quote("0.0.0.0:" + (port != null ? port : "51820"))).append('\n');
+        toml.append("listen_addr = ").append(ConfigEditor.quote("[::]:" + (port != null ? port : "51820"))).append('\n');
         toml.append("subnet = ").append(ConfigEditor.quote(subnet.toString())).append('\n');
+        if (subnet6 != null) {
+            toml.append("subnet6 = ").append(ConfigEditor.quote(subnet6.toString())).append('\n');
+        }
         if (iface.first("MTU") != null) {
             toml.append("mtu = ").append(Integer.parseInt(iface.first("MTU"))).append('\n');
         }
@@ -123,9 +144,18 @@ final class ImportCommand implements Callable<Integer> {
                 throw new ConfigException(source, s.line(), "[Peer] key " + e.getMessage());
             }
             List<Ipv4Prefix> ips = new ArrayList<>();
+            List<Ipv6Prefix> ips6 = new ArrayList<>();
             for (String a : s.all("AllowedIPs")) {
-                if (a.contains(":")) {
-                    err.println("wirecagesrv: import: skipping IPv6 allowed IP " + a);
+                if (Ipv6Prefix.isIpv6(a)) {
+                    if (subnet6 == null) {
+                        err.println("wirecagesrv: import: skipping IPv6 allowed IP " + a + " (the [Interface] has no IPv6 Address)");
+                        continue;
+                    }
+                    try {
+                        ips6.add(Ipv6Prefix.parseNetwork(a));
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException(source, s.line(), "[Peer] AllowedIPs " + e.getMessage());
+                    }
                     continue;
                 }
                 try {
@@ -136,7 +166,7 @@ final class ImportCommand implements Callable<Integer> {
             }
             String ka = s.first("PersistentKeepalive");
             int keepalive = ka == null || ka.equalsIgnoreCase("off") ? 0 : Integer.parseInt(ka);
-            peers.add(new PeerEntry(uniqueName(names, s.comment()), key, psk, ips, keepalive, true, 0));
+            peers.add(new PeerEntry(uniqueName(names, s.comment()), key, psk, ips, keepalive, true, 0, ips6));
         }
         for (PeerEntry p : peers) {
             toml.append('\n').append(ConfigEditor.render(p));

@@ -6,6 +6,7 @@ import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.ConfigEditor;
 import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.Ipv6Prefix;
 import io.wirecage.srv.config.PeerEntry;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.config.WgQuickFile;
@@ -49,14 +50,16 @@ final class PeerCommand extends ConfigCommand {
         @Option(names = "--public-key", paramLabel = "KEY", description = "The peer's public key; without it a key pair is generated.")
         String publicKey;
 
-        @Option(names = "--ip", paramLabel = "ADDRESS", description = "The peer's address (default: the next free one).")
+        @Option(names = "--ip", paramLabel = "ADDRESS[,IPV6]",
+                description = "The peer's address, and its IPv6 one with IPv6 inside the tunnel (default: the next free ones).")
         String ip;
 
         @Option(names = "--psk", description = "Also generate a preshared key.")
         boolean psk;
 
-        @Option(names = "--allowed-ips", paramLabel = "CIDRS", defaultValue = "0.0.0.0/0",
-                description = "AllowedIPs of the client config: what the client sends through the VPN (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--allowed-ips", paramLabel = "CIDRS",
+                description = "AllowedIPs of the client config: what the client sends through the VPN (default: 0.0.0.0/0, "
+                        + "and ::/0 too with IPv6 inside the tunnel).")
         String clientAllowedIps;
 
         @Option(names = "--endpoint", paramLabel = "HOST:PORT", description = "Endpoint for the client config (default: [server] endpoint).")
@@ -94,33 +97,49 @@ final class PeerCommand extends ConfigCommand {
                 }
                 Ipv4Prefix subnet = cfg.subnet();
                 List<Ipv4Prefix> taken = cfg.peers().stream().flatMap(p -> p.allowedIps().stream()).toList();
-                Ipv4Prefix address;
+                Ipv4Prefix address = null;
+                Ipv6Prefix address6 = null;
                 if (ip != null) {
                     try {
-                        address = Ipv4Prefix.parseNetwork(ip.contains("/") ? ip : ip + "/32");
+                        for (String one : ip.split(",")) {
+                            String a = one.strip();
+                            if (Ipv6Prefix.isIpv6(a)) {
+                                address6 = Ipv6Prefix.parseNetwork(a.contains("/") ? a : a + "/128");
+                            } else {
+                                address = Ipv4Prefix.parseNetwork(a.contains("/") ? a : a + "/32");
+                            }
+                        }
                     } catch (IllegalArgumentException e) {
                         throw new IllegalArgumentException("--ip " + e.getMessage());
                     }
-                } else {
+                }
+                if (address == null) {
                     address = AddressPool.nextFree(subnet, subnet.network() + 1, taken);
                 }
-                PeerEntry entry = new PeerEntry(name, clientPublic, presharedKey, List.of(address), 0, true, 0);
+                if (address6 == null && cfg.subnet6() != null) {
+                    List<Ipv6Prefix> taken6 = cfg.peers().stream().flatMap(p -> p.allowedIps6().stream()).toList();
+                    address6 = AddressPool.nextFree6(cfg.subnet6(), taken6);
+                }
+                PeerEntry entry = new PeerEntry(name, clientPublic, presharedKey, List.of(address), 0, true, 0,
+                        address6 == null ? List.of() : List.of(address6));
                 ConfigEditor.appendPeer(cfg, entry); // validates: duplicate key, taken or foreign address
                 return entry;
             });
             ConfigFile cfg = ConfigFile.load(file);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            err.println("wirecagesrv: added peer '" + name + "' with address " + added.allowedIps().get(0) + " to " + file);
+            err.println("wirecagesrv: added peer '" + name + "' with address " + String.join(", ", added.allowedIpsText()) + " to " + file);
             parent.notifyServer(file, cfg, err);
             if (clientPrivate == null) {
                 err.println("wirecagesrv: the peer brought its own key; no client config to print");
                 err.flush();
                 return 0;
             }
-            String conf = WgQuickFile.clientConfig(clientPrivate, added.allowedIps().get(0), cfg.server().dns(),
+            Ipv6Prefix address6 = added.allowedIps6().isEmpty() ? null : added.allowedIps6().get(0);
+            String allowed = clientAllowedIps != null ? clientAllowedIps : cfg.subnet6() != null ? "0.0.0.0/0, ::/0" : "0.0.0.0/0";
+            String conf = WgQuickFile.clientConfig(clientPrivate, added.allowedIps().get(0), address6, cfg.server().dns(),
                     cfg.server().mtu() == null ? ServerSettings.DEFAULT_MTU : cfg.server().mtu(), serverPublicKey(cfg),
-                    presharedKey, endpoint(cfg, err), clientAllowedIps, 25);
+                    presharedKey, endpoint(cfg, err), allowed, 25);
             out.print(conf);
             if (qr) {
                 out.println();
@@ -152,7 +171,7 @@ final class PeerCommand extends ConfigCommand {
             if (cfg.server().endpoint() != null) {
                 return cfg.server().endpoint();
             }
-            String listen = cfg.server().listenAddr() != null ? cfg.server().listenAddr() : "0.0.0.0:" + ServerSettings.DEFAULT_PORT;
+            String listen = cfg.server().listenAddr() != null ? cfg.server().listenAddr() : "[::]:" + ServerSettings.DEFAULT_PORT;
             String guess = Endpoints.guess(cfg.server().outboundInterface(),
                     Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)));
             err.println("wirecagesrv: Endpoint guessed as " + guess + "; set [server] endpoint in the config for a public name");
@@ -249,7 +268,7 @@ final class PeerCommand extends ConfigCommand {
             rows.add(new String[] {"NAME", "ADDRESS", "ENABLED", "PUBLIC KEY"});
             for (PeerEntry p : cfg.peers()) {
                 rows.add(new String[] {p.name() == null ? "-" : p.name(),
-                        p.allowedIps().stream().map(Ipv4Prefix::toString).collect(Collectors.joining(",")),
+                        String.join(",", p.allowedIpsText()),
                         p.enabled() ? "yes" : "no", p.publicKey().base64()});
             }
             TextTable.print(out, rows);

@@ -9,6 +9,7 @@ import io.wirecage.srv.config.ApiSettings;
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.Ipv6Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.nativebridge.SourceAddress;
@@ -57,12 +58,20 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Where a first run keeps its config and key (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "UDP address and port (default: 0.0.0.0:51820).")
+    @Option(names = "--listen", paramLabel = "ADDR:PORT", description = "UDP address and port (default: [::]:51820, IPv4 and IPv6 on one socket).")
     String listen;
 
     @Option(names = "--subnet", paramLabel = "CIDR",
             description = "VPN subnet; the server takes its first address (default: " + ServerSettings.DEFAULT_SUBNET + ").")
     String subnet;
+
+    @Option(names = "--subnet6", paramLabel = "CIDR",
+            description = "IPv6 VPN subnet (/64../120) inside the tunnel, with NAT66; the server takes its ::1 (default: [server] subnet6; off).")
+    String subnet6;
+
+    @Option(names = "--ipv6", negatable = true,
+            description = "IPv6 inside the tunnel on (subnet6, or " + ServerSettings.DEFAULT_SUBNET6 + ") or off (default: [server] ipv6; off).")
+    Boolean ipv6;
 
     @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "Peers on the command line (repeat the pair for each):%n")
     List<PeerOption> peers = new ArrayList<>();
@@ -121,7 +130,7 @@ public final class ServeCommand implements Callable<Integer> {
         @Option(names = "--peer", required = true, paramLabel = "PUBKEY", description = "A peer's public key (base64).")
         String publicKey;
 
-        @Option(names = "--peer-ip", required = true, paramLabel = "IP/32", description = "The address that peer uses in the VPN.")
+        @Option(names = "--peer-ip", required = true, paramLabel = "IP/32[,IPV6/128]", description = "The address(es) that peer uses in the VPN.")
         String ip;
     }
 
@@ -226,24 +235,58 @@ public final class ServeCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--peer '" + p.publicKey + "' " + e.getMessage());
             }
-            Ipv4Prefix ip;
+            List<Ipv4Prefix> ips = new ArrayList<>();
+            List<Ipv6Prefix> ips6 = new ArrayList<>();
             try {
-                ip = Ipv4Prefix.parseNetwork(p.ip);
+                for (String one : p.ip.split(",")) {
+                    if (Ipv6Prefix.isIpv6(one)) {
+                        ips6.add(Ipv6Prefix.parseNetwork(one));
+                    } else {
+                        ips.add(Ipv4Prefix.parseNetwork(one));
+                    }
+                }
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--peer-ip " + e.getMessage());
             }
-            all.add(new PeerSettings(null, key, List.of(ip), null, 0));
+            if (ips.isEmpty()) {
+                throw new IllegalArgumentException("--peer-ip '" + p.ip + "' needs an IPv4 address");
+            }
+            all.add(new PeerSettings(null, key, ips, null, 0, ips6));
         }
+        Ipv6Prefix net6 = subnet6(file);
         String listenText = listen != null ? listen : file != null && file.server().listenAddr() != null
-                ? file.server().listenAddr() : "0.0.0.0:" + ServerSettings.DEFAULT_PORT;
+                ? file.server().listenAddr() : "[::]:" + ServerSettings.DEFAULT_PORT;
         String outbound = outboundInterface != null ? outboundInterface : file == null ? null : file.server().outboundInterface();
         int mtuValue = mtu != null ? mtu : file != null && file.server().mtu() != null ? file.server().mtu() : ServerSettings.DEFAULT_MTU;
         String tun = tunName != null ? tunName : file != null && file.server().tunName() != null
                 ? file.server().tunName() : ServerSettings.DEFAULT_TUN;
         InetSocketAddress listenAddress = parseListen("--listen", listenText);
         ApiSettings api = apiSettings(file, net, listenAddress, outbound);
+        if (api != null && !java.util.Objects.equals(net6, file.subnet6())) {
+            throw new IllegalArgumentException("with the registration API on, set the IPv6 subnet in " + file.file()
+                    + " ([server] subnet6 or ipv6), not with --subnet6 or --ipv6");
+        }
         return new ServerSettings(privateKey, listenAddress, net, all, outbound, mtuValue, tun,
-                file == null ? List.of() : file.enabledForwards(), api);
+                file == null ? List.of() : file.enabledForwards(), api, net6);
+    }
+
+    /** The IPv6 subnet in force: --no-ipv6 turns it off, --subnet6 or --ipv6 on, else the file decides. */
+    private Ipv6Prefix subnet6(ConfigFile file) {
+        if (Boolean.FALSE.equals(ipv6)) {
+            return null;
+        }
+        if (subnet6 != null) {
+            try {
+                return ServerSettings.parseSubnet6(subnet6);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--subnet6 " + e.getMessage());
+            }
+        }
+        Ipv6Prefix fromFile = file == null ? null : file.subnet6();
+        if (fromFile == null && Boolean.TRUE.equals(ipv6)) {
+            return Ipv6Prefix.parseNetwork(ServerSettings.DEFAULT_SUBNET6);
+        }
+        return fromFile;
     }
 
     /** The API settings from flags, environment and [api]; null (API off) when no token is set anywhere. */

@@ -37,4 +37,31 @@ public final class AddressPool {
             used.set((int) from, (int) to);
         }
     }
+
+    /**
+     * The next free IPv6 host address of subnet6 as a /128, counting up from ::2 (::1 is the server's):
+     * one pass over the taken prefixes that fall in the first 2^24 host numbers, one to find the gap.
+     */
+    public static Ipv6Prefix nextFree6(Ipv6Prefix subnet6, Collection<Ipv6Prefix> taken) {
+        long hostBits = 128 - subnet6.length();
+        long size = hostBits >= 24 ? MAX_SCAN : 1L << hostBits;
+        BitSet used = new BitSet((int) size);
+        used.set(0, 2); // the subnet-router anycast address and the server
+        for (Ipv6Prefix p : taken) {
+            if (!subnet6.contains(p.hi(), p.lo())) {
+                continue;
+            }
+            long from = p.networkLo() - subnet6.networkLo(); // same upper bits: inside a /64 or smaller
+            long count = p.length() <= 64 ? Long.MAX_VALUE : 1L << Math.min(63, 128 - p.length());
+            if (from < 0 || from >= size) {
+                continue;
+            }
+            used.set((int) from, (int) Math.min(size, from + Math.min(count, size)));
+        }
+        int free = used.nextClearBit(2);
+        if (free >= size) {
+            throw new IllegalArgumentException("the IPv6 subnet " + subnet6 + " has no free address left for a new peer");
+        }
+        return new Ipv6Prefix(subnet6.networkHi(), subnet6.networkLo() + free, 128);
+    }
 }

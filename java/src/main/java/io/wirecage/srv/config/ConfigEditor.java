@@ -184,7 +184,7 @@ public final class ConfigEditor {
         if (p.presharedKey() != null) {
             sb.append("preshared_key = ").append(quote(p.presharedKey().base64())).append('\n');
         }
-        sb.append("allowed_ips = [").append(p.allowedIps().stream().map(ip -> quote(ip.toString()))
+        sb.append("allowed_ips = [").append(p.allowedIpsText().stream().map(ip -> quote(ip))
                 .collect(Collectors.joining(", "))).append("]\n");
         if (p.persistentKeepalive() != 0) {
             sb.append("persistent_keepalive = ").append(p.persistentKeepalive()).append('\n');

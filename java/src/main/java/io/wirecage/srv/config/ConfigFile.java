@@ -24,7 +24,7 @@ import java.util.Set;
 public record ConfigFile(Path file, ServerSection server, ApiSection api, List<PeerEntry> peers, List<PortForward> forwards) {
     private static final Set<String> TOP_KEYS = Set.of("server", "api", "peer", "forward");
     private static final Set<String> SERVER_KEYS = Set.of("private_key_file", "listen_addr", "subnet",
-            "outbound_interface", "mtu", "dns", "endpoint", "tun_name");
+            "outbound_interface", "mtu", "dns", "endpoint", "tun_name", "subnet6", "ipv6");
     private static final Set<String> PEER_KEYS = Set.of("name", "public_key", "preshared_key", "allowed_ips",
             "persistent_keepalive", "enabled");
     private static final Set<String> API_KEYS = Set.of("listen", "auth_token", "auth_token_file", "endpoint", "tls_cert",
@@ -70,7 +70,7 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
         List<PeerEntry> peers = r.peers(toml);
         List<PortForward> forwards = r.forwards(toml);
         Ipv4Prefix subnet = server.subnet() != null ? server.subnet() : Ipv4Prefix.parseNetwork(ServerSettings.DEFAULT_SUBNET);
-        validatePeers(file, subnet, peers);
+        validatePeers(file, subnet, server.effectiveSubnet6(), peers);
         validateForwards(file, peers, forwards);
         return new ConfigFile(file, server, api, peers, forwards);
     }
@@ -78,6 +78,11 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
     /** The subnet in force: the file's, else the default. */
     public Ipv4Prefix subnet() {
         return server.subnet() != null ? server.subnet() : Ipv4Prefix.parseNetwork(ServerSettings.DEFAULT_SUBNET);
+    }
+
+    /** The IPv6 subnet in force ([server] subnet6, or the default with ipv6 = true), or null when IPv6 inside is off. */
+    public Ipv6Prefix subnet6() {
+        return server.effectiveSubnet6();
     }
 
     /** The private key file, relative paths taken from the config file's directory. */
@@ -137,11 +142,12 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
     }
 
     /** Duplicate keys and names, addresses outside the subnet, on the server, or owned twice. */
-    static void validatePeers(Path file, Ipv4Prefix subnet, List<PeerEntry> peers) {
+    static void validatePeers(Path file, Ipv4Prefix subnet, Ipv6Prefix subnet6, List<PeerEntry> peers) {
         int server = subnet.network() + 1;
         Map<Base64Key, PeerEntry> keys = new HashMap<>();
         Map<String, PeerEntry> names = new HashMap<>();
         PrefixIndex<PeerEntry> owners = new PrefixIndex<>();
+        List<Map.Entry<Ipv6Prefix, PeerEntry>> owned6 = new ArrayList<>();
         for (PeerEntry p : peers) {
             PeerEntry twin = keys.putIfAbsent(p.publicKey(), p);
             if (twin != null) {
@@ -168,6 +174,20 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
                 }
                 owners.add(ip, p);
             }
+            for (Ipv6Prefix ip : p.allowedIps6()) {
+                String problem = ServerSettings.ipv6Problem(subnet6, ip);
+                if (problem != null) {
+                    throw new ConfigException(file, p.line(), "[[peer]] allowed_ips: " + problem);
+                }
+                owned6.add(Map.entry(ip, p));
+            }
+        }
+        Map.Entry<PeerEntry, PeerEntry> clash = Ipv6Prefix.firstOverlap(owned6);
+        if (clash != null) {
+            PeerEntry p = clash.getValue();
+            PeerEntry other = clash.getKey();
+            throw new ConfigException(file, p.line(), "[[peer]] allowed_ips: an IPv6 address overlaps the peer at line "
+                    + other.line() + (other.name() != null ? " (" + other.name() + ")" : ""));
         }
     }
 
@@ -204,6 +224,16 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
                     throw new ConfigException(file, lines.keyLine(block, "subnet"), w + "subnet: " + e.getMessage());
                 }
             }
+            String subnet6 = string(t, "subnet6", w, block);
+            Ipv6Prefix net6 = null;
+            if (subnet6 != null) {
+                try {
+                    net6 = ServerSettings.parseSubnet6(subnet6);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(file, lines.keyLine(block, "subnet6"), w + "subnet6: " + e.getMessage());
+                }
+            }
+            Boolean ipv6 = bool(t, "ipv6", w, block);
             Long mtu = integer(t, "mtu", w, block);
             List<String> dns = t.has("dns") && t.get("dns").isTextual() ? List.of(t.get("dns").asText()) : strings(t, "dns", w, block);
             for (String d : dns) {
@@ -222,7 +252,7 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
                 throw new ConfigException(file, lines.keyLine(block, "mtu"), w + "mtu " + mtu + " is out of range");
             }
             return new ServerSection(key == null ? null : Path.of(key), listen, net, string(t, "outbound_interface", w, block),
-                    mtu == null ? null : mtu.intValue(), dns, endpoint, string(t, "tun_name", w, block));
+                    mtu == null ? null : mtu.intValue(), dns, endpoint, string(t, "tun_name", w, block), net6, ipv6);
         }
 
         ApiSection api(JsonNode toml) {
@@ -342,8 +372,13 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
                 String psk = string(t, "preshared_key", w, block);
                 Base64Key presharedKey = psk == null ? null : key(block, "preshared_key", psk, w);
                 List<Ipv4Prefix> ips = new ArrayList<>(1);
+                List<Ipv6Prefix> ips6 = new ArrayList<>(1);
                 for (String s : strings(t, "allowed_ips", w, block)) {
                     try {
+                        if (Ipv6Prefix.isIpv6(s)) {
+                            ips6.add(Ipv6Prefix.parseNetwork(s));
+                            continue;
+                        }
                         ips.add(Ipv4Prefix.parseNetwork(s));
                     } catch (IllegalArgumentException e) {
                         throw new ConfigException(file, lines.keyLine(block, "allowed_ips"), w + "allowed_ips: " + e.getMessage());
@@ -358,7 +393,7 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
                 }
                 Boolean enabled = bool(t, "enabled", w, block);
                 out.add(new PeerEntry(name, publicKey, presharedKey, ips, keepalive == null ? 0 : keepalive.intValue(),
-                        enabled == null || enabled, line));
+                        enabled == null || enabled, line, ips6));
             }
             return out;
         }

@@ -79,9 +79,17 @@ public final class WgQuickFile {
     public static String clientConfig(String clientPrivateKey, Ipv4Prefix address, List<String> dns, int mtu,
                                       String serverPublicKey, Base64Key presharedKey, String endpoint,
                                       String allowedIps, int persistentKeepalive) {
+        return clientConfig(clientPrivateKey, address, null, dns, mtu, serverPublicKey, presharedKey, endpoint, allowedIps,
+                persistentKeepalive);
+    }
+
+    /** @param address6 the client's IPv6 address (IPv6 inside the tunnel on), or null */
+    public static String clientConfig(String clientPrivateKey, Ipv4Prefix address, Ipv6Prefix address6, List<String> dns,
+                                      int mtu, String serverPublicKey, Base64Key presharedKey, String endpoint,
+                                      String allowedIps, int persistentKeepalive) {
         StringBuilder sb = new StringBuilder("[Interface]\n");
         sb.append("PrivateKey = ").append(clientPrivateKey).append('\n');
-        sb.append("Address = ").append(address).append('\n');
+        sb.append("Address = ").append(address).append(address6 == null ? "" : ", " + address6).append('\n');
         if (!dns.isEmpty()) {
             sb.append("DNS = ").append(String.join(", ", dns)).append('\n');
         }

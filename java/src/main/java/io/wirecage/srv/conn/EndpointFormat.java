@@ -19,7 +19,7 @@ public final class EndpointFormat {
     }
 
     /** RFC 5952: lower-case hex, no leading zeros, the longest run of two or more zero groups as "::". */
-    static String shortForm(byte[] b) {
+    public static String shortForm(byte[] b) {
         int[] g = new int[8];
         for (int i = 0; i < 8; i++) {
             g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);

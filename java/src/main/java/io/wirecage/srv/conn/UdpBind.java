@@ -32,6 +32,8 @@ public final class UdpBind implements AutoCloseable {
         this.local = local;
     }
 
+    private static final int EAFNOSUPPORT = 97;
+
     /**
      * Creates and binds the socket: buffers forced to 8 MB as root (a network namespace cannot raise
      * rmem_max), UDP_GRO on when the kernel has it (5.0+), UDP_SEGMENT probed (4.18+). An IPv6 (or
@@ -41,6 +43,12 @@ public final class UdpBind implements AutoCloseable {
         InetAddress a = listen.getAddress();
         int family = SourceAddress.family(a);
         long r = UdpIo.open(family, listen.getPort(), SourceAddress.hi(a), SourceAddress.lo(a), SOCKET_BUFFER);
+        if (r == -EAFNOSUPPORT && family == SourceAddress.IPV6 && a.isAnyLocalAddress()) {
+            // a kernel without IPv6 (ipv6.disable=1): the default [::] becomes 0.0.0.0, IPv4 clients only
+            a = java.net.InetAddress.getByAddress(new byte[4]);
+            family = SourceAddress.IPV4;
+            r = UdpIo.open(family, listen.getPort(), 0, 0, SOCKET_BUFFER);
+        }
         if (r < 0) {
             throw new IOException("UDP port " + listen.getPort() + " on " + a.getHostAddress()
                     + " is already in use (or the address is not local): " + UdpIo.describe((int) -r));

@@ -18,7 +18,8 @@ public final class Counters {
     final AtomicLong droppedUnknownIndex = new AtomicLong();
     final AtomicLong droppedSourceNotAllowed = new AtomicLong();
     final AtomicLong droppedNoRoute = new AtomicLong();
-    final AtomicLong droppedNotIpv4 = new AtomicLong();
+    /** TUN packets that are neither a whole IPv4 nor a whole IPv6 header. */
+    final AtomicLong droppedNotIp = new AtomicLong();
     final AtomicLong droppedNoEndpoint = new AtomicLong();
     final AtomicLong droppedSendFailed = new AtomicLong();
     final AtomicLong droppedPeerRemoved = new AtomicLong();
@@ -42,6 +43,8 @@ public final class Counters {
     final AtomicLong droppedHandshakeQueueFull = new AtomicLong();
     /** Datagrams that are no WireGuard message: unknown type, or a control message of the wrong size. */
     final AtomicLong droppedMalformed = new AtomicLong();
+    /** ICMPv6 "administratively prohibited" answers to IPv6 packets from an address the peer does not own. */
+    final AtomicLong icmp6ProhibitedSent = new AtomicLong();
 
     /** Counts a negative boringtun result code (a dropped packet). */
     void tunnelError(int code) {
@@ -57,6 +60,10 @@ public final class Counters {
         return droppedSourceNotAllowed.get();
     }
 
+    public long icmp6ProhibitedSent() {
+        return icmp6ProhibitedSent.get();
+    }
+
     public long tunnelErrors(int code) {
         int i = -code;
         return i > 0 && i < MAX_ERROR ? tunnelErrors.get(i) : 0;
@@ -67,6 +74,7 @@ public final class Counters {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("handshakes_completed", handshakesCompleted.get());
         m.put("cookie_replies_sent", cookieRepliesSent.get());
+        m.put("icmp6_prohibited_sent", icmp6ProhibitedSent.get());
         m.put("internal_errors", internalErrors.get());
         m.put("tunnels_discarded", tunnelsDiscarded.get());
         m.put("receive_errors", receiveErrors.get());
@@ -75,7 +83,7 @@ public final class Counters {
         m.put("dropped_unknown_index", droppedUnknownIndex.get());
         m.put("dropped_source_not_allowed", droppedSourceNotAllowed.get());
         m.put("dropped_no_route", droppedNoRoute.get());
-        m.put("dropped_not_ipv4", droppedNotIpv4.get());
+        m.put("dropped_not_ip", droppedNotIp.get());
         m.put("dropped_no_endpoint", droppedNoEndpoint.get());
         m.put("dropped_send_failed", droppedSendFailed.get());
         m.put("dropped_peer_removed", droppedPeerRemoved.get());

@@ -234,6 +234,11 @@ public final class Device implements AutoCloseable {
         return tun;
     }
 
+    /** The TUN device, for the server's start-up steps (addresses) before the threads run. */
+    public LinuxTun tunForSetup() {
+        return tun;
+    }
+
     public int listenPort() {
         return udp == null ? 0 : udp.localAddress().getPort(); // no socket: unit tests of the peer logic
     }

@@ -67,6 +67,9 @@ public final class Peer {
     final AtomicLong droppedSourceNotAllowed = new AtomicLong();
     final AtomicLong droppedNoEndpoint = new AtomicLong();
     final AtomicLong handshakes = new AtomicLong();
+    /** ICMPv6 "prohibited" answers this peer may still get now, and when the budget was last topped up (receive thread only). */
+    double icmp6Budget = Ipv6Guard.BURST;
+    long icmp6RefilledNanos;
     /** When each kind of connection event was last logged (nanoTime), for {@link Events}' rate limit. */
     final long[] lastEvent = new long[Events.KINDS];
     /** A session was seen live and its end is not logged yet (timers thread only). */

@@ -2,6 +2,7 @@ package io.wirecage.srv.device;
 
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.Ipv6Prefix;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ public final class PeerTable {
     private final Peer[] byIndex;
     private final Map<Base64Key, Peer> byKey;
     private final AllowedIps<Peer> byAddress = new AllowedIps<>();
+    private final AllowedIps6<Peer> byAddress6 = new AllowedIps6<>();
 
     public PeerTable(List<Peer> peers) {
         this.peers = List.copyOf(peers);
@@ -41,6 +43,9 @@ public final class PeerTable {
             }
             for (Ipv4Prefix prefix : p.settings().allowedIps()) {
                 byAddress.insert(prefix, p);
+            }
+            for (Ipv6Prefix prefix : p.settings().allowedIps6()) {
+                byAddress6.insert(prefix, p);
             }
         }
     }
@@ -66,6 +71,11 @@ public final class PeerTable {
     /** Longest-prefix match of an inner IPv4 address over all peers' allowed IPs. */
     public Peer byAddress(int ipv4) {
         return byAddress.lookup(ipv4);
+    }
+
+    /** Longest-prefix match of an inner IPv6 address (first and last 8 bytes) over all peers' allowed IPs. */
+    public Peer byAddress6(long hi, long lo) {
+        return byAddress6.lookup(hi, lo);
     }
 
     /** Whether this very peer object (not just its key) is in the table. */

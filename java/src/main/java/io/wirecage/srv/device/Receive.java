@@ -43,6 +43,7 @@ final class Receive implements Runnable {
     private final boolean v6Socket;
     /** Cookie replies are written here. */
     private final ByteBuffer cookie = ByteBuffer.allocateDirect(Identity.MIN_CLASSIFY_OUT);
+    private final Ipv6Guard ipv6;
     /** Packets boringtun queued during a handshake are encrypted here when this thread drains them. */
     private final ByteBuffer drainBuffer = ByteBuffer.allocateDirect(Device.OUT_BUFFER_SIZE);
     private Batch rx;
@@ -63,6 +64,7 @@ final class Receive implements Runnable {
         this.tunFd = device.tun().fd();
         this.gro = device.tun().offload();
         this.maxMessages = device.udp().gro() ? MESSAGES_WITH_GRO : UdpIo.MAX_MESSAGES;
+        this.ipv6 = new Ipv6Guard(device);
     }
 
     @Override
@@ -169,7 +171,13 @@ final class Receive implements Runnable {
             }
             case WRITE_TO_TUNNEL_V6 -> {
                 peer.updateEndpoint(family, port, hi, lo);
-                counters.droppedNotIpv4.incrementAndGet();
+                if (!ipv6.admit(peer, tunData, pos, n)) { // cryptokey routing for IPv6 (counted, maybe answered)
+                    return;
+                }
+                peer.rxPackets.incrementAndGet();
+                tun.set(count++, pos, n, 0, 0, 0, 0);
+                pos = Batch.align(pos + n);
+                Handshakes.drainIfQueued(device, peer, drainBuffer);
             }
             case WRITE_TO_NETWORK -> {
                 if (n > 0 && tunData.get(pos) == Messages.COOKIE_REPLY) {

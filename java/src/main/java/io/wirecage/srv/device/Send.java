@@ -85,11 +85,12 @@ final class Send implements Runnable {
     }
 
     private void packet(int off, int len) {
-        if (len < 20 || (inData.get(off) & 0xf0) != 0x40) {
-            counters.droppedNotIpv4.incrementAndGet();
+        int version = InnerRoute.version(inData, off, len);
+        if (version == 0) {
+            counters.droppedNotIp.incrementAndGet(); // neither a whole IPv4 nor IPv6 header
             return;
         }
-        Peer peer = device.peers().byAddress(inData.getInt(off + 16));
+        Peer peer = InnerRoute.destination(device.peers(), inData, off, version);
         if (peer == null) {
             counters.droppedNoRoute.incrementAndGet();
             return;

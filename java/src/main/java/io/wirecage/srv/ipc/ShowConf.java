@@ -17,7 +17,11 @@ public final class ShowConf {
 
     public static String render(ServerSettings s, Device device) {
         StringBuilder sb = new StringBuilder("[Interface]\n");
-        sb.append("# Address = ").append(Ipv4Prefix.format(s.serverAddress())).append('/').append(s.subnet().length()).append('\n');
+        sb.append("# Address = ").append(Ipv4Prefix.format(s.serverAddress())).append('/').append(s.subnet().length());
+        if (s.ipv6()) {
+            sb.append(", ").append(s.serverAddress6().address()).append('/').append(s.subnet6().length());
+        }
+        sb.append('\n');
         sb.append("ListenPort = ").append(device.listenPort()).append('\n');
         sb.append("PrivateKey = ").append(s.privateKey().base64()).append('\n');
         for (Peer p : device.peers().all()) {
@@ -29,8 +33,7 @@ public final class ShowConf {
             if (p.settings().presharedKey() != null) {
                 sb.append("PresharedKey = ").append(p.settings().presharedKey().base64()).append('\n');
             }
-            sb.append("AllowedIPs = ").append(p.settings().allowedIps().stream().map(Ipv4Prefix::toString)
-                    .collect(Collectors.joining(", "))).append('\n');
+            sb.append("AllowedIPs = ").append(p.settings().allowedIpsJoined(", ")).append('\n');
             InetSocketAddress ep = p.endpoint();
             if (ep != null) {
                 sb.append("Endpoint = ").append(EndpointFormat.format(ep)).append('\n');

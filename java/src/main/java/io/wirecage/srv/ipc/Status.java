@@ -37,8 +37,7 @@ public final class Status {
             sb.append("name=").append(p.settings().name()).append('\n');
         }
         sb.append("endpoint=").append(ep == null ? "(none)" : EndpointFormat.format(ep)).append('\n');
-        sb.append("allowed_ips=").append(p.settings().allowedIps().stream().map(Ipv4Prefix::toString)
-                .collect(Collectors.joining(","))).append('\n');
+        sb.append("allowed_ips=").append(p.settings().allowedIpsJoined(",")).append('\n');
         sb.append("latest_handshake_ms_ago=").append(stats[0]).append('\n');
         sb.append("handshakes=").append(p.handshakes()).append('\n');
         sb.append("rx_bytes=").append(stats[2]).append('\n');

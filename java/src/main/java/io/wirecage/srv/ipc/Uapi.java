@@ -2,6 +2,7 @@ package io.wirecage.srv.ipc;
 
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.Ipv4Prefix;
+import io.wirecage.srv.config.Ipv6Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.device.Device;
 import io.wirecage.srv.device.Peer;
@@ -86,7 +87,7 @@ public final class Uapi {
             sb.append("tx_bytes=").append(stats[Tunnel.STAT_TX_BYTES]).append('\n');
             sb.append("rx_bytes=").append(stats[Tunnel.STAT_RX_BYTES]).append('\n');
             sb.append("persistent_keepalive_interval=").append(s.persistentKeepalive()).append('\n');
-            for (Ipv4Prefix a : s.allowedIps()) {
+            for (String a : s.allowedIpsText()) {
                 sb.append("allowed_ip=").append(a).append('\n');
             }
         }
@@ -104,18 +105,29 @@ public final class Uapi {
         String name;
         Base64Key psk;
         int keepalive;
-        final List<Ipv4Prefix> allowed;
+        /** Ipv4Prefix and Ipv6Prefix values, in the order given. */
+        final List<Record> allowed;
 
-        Draft(Base64Key key, String name, Base64Key psk, int keepalive, List<Ipv4Prefix> allowed) {
+        Draft(Base64Key key, String name, Base64Key psk, int keepalive, List<Ipv4Prefix> allowed, List<Ipv6Prefix> allowed6) {
             this.key = key;
             this.name = name;
             this.psk = psk;
             this.keepalive = keepalive;
             this.allowed = new ArrayList<>(allowed);
+            this.allowed.addAll(allowed6);
         }
 
         PeerSettings settings() {
-            return new PeerSettings(name, key, allowed, psk, keepalive);
+            List<Ipv4Prefix> v4 = new ArrayList<>();
+            List<Ipv6Prefix> v6 = new ArrayList<>();
+            for (Record r : allowed) {
+                if (r instanceof Ipv4Prefix p) {
+                    v4.add(p);
+                } else {
+                    v6.add((Ipv6Prefix) r);
+                }
+            }
+            return new PeerSettings(name, key, v4, psk, keepalive, v6);
         }
     }
 
@@ -145,11 +157,12 @@ public final class Uapi {
         Map<Base64Key, Draft> peers = new LinkedHashMap<>();
         for (Peer p : device.peers().all()) {
             PeerSettings s = p.settings();
-            peers.put(s.publicKey(), new Draft(s.publicKey(), s.name(), s.presharedKey(), s.persistentKeepalive(), s.allowedIps()));
+            peers.put(s.publicKey(), new Draft(s.publicKey(), s.name(), s.presharedKey(), s.persistentKeepalive(), s.allowedIps(),
+                    s.allowedIps6()));
         }
         Map<Base64Key, InetSocketAddress> endpoints = new LinkedHashMap<>();
         // allowed IPs named in this request, by the peer that gets them: an allowed IP belongs to one peer
-        Map<Ipv4Prefix, Base64Key> claimed = new LinkedHashMap<>();
+        Map<Record, Base64Key> claimed = new LinkedHashMap<>();
         Draft peer = null;
         boolean skipping = false;
         boolean createdHere = false;
@@ -193,7 +206,7 @@ public final class Uapi {
                 skipping = false;
                 createdHere = peer == null;
                 if (peer == null) {
-                    peer = new Draft(k, null, null, 0, List.of());
+                    peer = new Draft(k, null, null, 0, List.of(), List.of());
                     peers.put(k, peer);
                 }
                 continue;
@@ -232,7 +245,7 @@ public final class Uapi {
                 }
                 case "allowed_ip" -> {
                     boolean remove = value.startsWith("-");
-                    Ipv4Prefix prefix = parsePrefix(remove ? value.substring(1) : value);
+                    Record prefix = parsePrefix(remove ? value.substring(1) : value);
                     peer.allowed.remove(prefix);
                     if (remove) {
                         claimed.remove(prefix, peer.key);
@@ -250,7 +263,7 @@ public final class Uapi {
             }
         }
         // An allowed IP named in this request moves to that peer, as in the kernel.
-        for (Map.Entry<Ipv4Prefix, Base64Key> c : claimed.entrySet()) {
+        for (Map.Entry<Record, Base64Key> c : claimed.entrySet()) {
             if (!peers.containsKey(c.getValue())) {
                 continue; // claimed by a peer this request then removed
             }
@@ -262,7 +275,7 @@ public final class Uapi {
         }
         List<PeerSettings> next = new ArrayList<>(peers.size());
         for (Draft d : peers.values()) {
-            Set<Ipv4Prefix> unique = new LinkedHashSet<>(d.allowed);
+            Set<Record> unique = new LinkedHashSet<>(d.allowed);
             d.allowed.clear();
             d.allowed.addAll(unique);
             next.add(d.settings());
@@ -304,13 +317,19 @@ public final class Uapi {
         };
     }
 
-    static Ipv4Prefix parsePrefix(String value) throws Invalid {
-        if (value.indexOf(':') >= 0) {
-            throw new Invalid(EAFNOSUPPORT, "IPv6 allowed IPs are not supported (the VPN subnet is IPv4)");
-        }
+    /** An Ipv4Prefix or an Ipv6Prefix, host bits masked as the kernel does (whether IPv6 is on is checked by the settings). */
+    static Record parsePrefix(String value) throws Invalid {
         int slash = value.indexOf('/');
         if (slash < 0) {
             throw new Invalid(EINVAL, "allowed_ip needs a prefix length");
+        }
+        if (Ipv6Prefix.isIpv6(value)) {
+            try {
+                Ipv6Prefix p = Ipv6Prefix.parseHost(value);
+                return new Ipv6Prefix(p.networkHi(), p.networkLo(), p.length());
+            } catch (IllegalArgumentException e) {
+                throw new Invalid(EINVAL, "allowed_ip " + e.getMessage());
+            }
         }
         try {
             Ipv4Prefix p = Ipv4Prefix.parseHost(value);

@@ -89,7 +89,7 @@ public final class Metrics {
             int live = 0;
             for (Peer p : peers) {
                 p.stats(stats);
-                String allowed = p.settings().allowedIps().stream().map(Ipv4Prefix::toString).collect(Collectors.joining(","));
+                String allowed = p.settings().allowedIpsJoined(",");
                 String name = p.settings().name();
                 Labels labels = Labels.of("interface", iface, "public_key", p.settings().publicKey().base64(),
                         "allowed_ips", allowed, "friendly_name", name == null ? "" : name);

@@ -44,11 +44,19 @@ public final class Firewall {
     private record InstalledForward(Forward forward, List<Rule> rules) {}
 
     public Firewall(CommandRunner runner, String iptables, String tunName, Ipv4Prefix subnet, String outboundInterface) {
+        this(runner, iptables, tunName, subnet.toString(), outboundInterface);
+    }
+
+    /**
+     * @param iptables "iptables", or "ip6tables" for the IPv6 subnet: the same rules (NAT66 by MASQUERADE,
+     *     FORWARD accepts, MSS clamp) with the same tag, in the IPv6 tables
+     * @param net the VPN subnet in CIDR form
+     */
+    public Firewall(CommandRunner runner, String iptables, String tunName, String net, String outboundInterface) {
         this.runner = runner;
         this.iptables = iptables;
         this.tag = tagFor(tunName);
         this.tunName = tunName;
-        String net = subnet.toString();
         // FORWARD rules go first: Docker and distributions often set the FORWARD policy to DROP.
         this.rules = List.of(
                 new Rule("nat", "POSTROUTING", false,
@@ -72,10 +80,10 @@ public final class Firewall {
         try {
             r = runner.run(List.of(iptables, "--version"));
         } catch (IOException e) {
-            throw new IOException("iptables not found (install the iptables package; looked for '" + iptables + "')", e);
+            throw new IOException(iptables + " not found (install the iptables package; looked for '" + iptables + "')", e);
         }
         if (!r.ok()) {
-            throw new IOException("iptables does not work here: " + r.output().strip());
+            throw new IOException(iptables + " does not work here: " + r.output().strip());
         }
     }
 

@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Turns on IPv4 forwarding and puts the old value back at exit. The old value is kept in a state file
+ * Turns on IPv4 (or IPv6) forwarding and puts the old value back at exit. The old value is kept in a state file
  * so that after a crash (SIGKILL) the next start still restores what was there before the first run.
  */
 public final class IpForwarding {
@@ -19,6 +19,11 @@ public final class IpForwarding {
 
     public static IpForwarding forInstance(Path stateDir, String tunName) {
         return new IpForwarding(Path.of("/proc/sys/net/ipv4/ip_forward"), stateDir.resolve(tunName + ".ip_forward"));
+    }
+
+    /** IPv6 forwarding (net.ipv6.conf.all.forwarding), for IPv6 inside the tunnel; its own state file. */
+    public static IpForwarding forInstance6(Path stateDir, String tunName) {
+        return new IpForwarding(Path.of("/proc/sys/net/ipv6/conf/all/forwarding"), stateDir.resolve(tunName + ".ip6_forward"));
     }
 
     public void enable() throws IOException {

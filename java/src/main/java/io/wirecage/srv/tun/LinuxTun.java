@@ -23,6 +23,7 @@ public final class LinuxTun implements AutoCloseable {
     private static final long SIOCGIFFLAGS = 0x8913;
     private static final long SIOCSIFFLAGS = 0x8914;
     private static final long SIOCSIFADDR = 0x8916;
+    private static final long SIOCGIFINDEX = 0x8933;
     private static final long SIOCSIFNETMASK = 0x891c;
     private static final long SIOCSIFMTU = 0x8922;
     private static final short IFF_TUN = 0x0001;
@@ -85,6 +86,38 @@ public final class LinuxTun implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             tun.close();
             throw e;
+        }
+    }
+
+    /**
+     * Gives the device an IPv6 address (IPv6 inside the tunnel): IPv6 is switched back on for it, and
+     * the address with its prefix length goes on by ioctl (struct in6_ifreq on an AF_INET6 socket).
+     */
+    public void addIpv6(byte[] address, int prefixLength) throws IOException {
+        Path sysctl = Path.of("/proc/sys/net/ipv6/conf", name, "disable_ipv6");
+        if (!Files.exists(sysctl)) {
+            throw new IOException("this kernel has no IPv6 (no " + sysctl + "): turn IPv6 inside the tunnel off (ipv6 = false)");
+        }
+        try {
+            Files.writeString(sysctl, "0\n");
+        } catch (IOException e) {
+            throw new IOException("cannot turn IPv6 on for " + name + " (read-only /proc/sys? run privileged): " + e.getMessage(), e);
+        }
+        int sock = LibC.socket(LibC.AF_INET6, LibC.SOCK_DGRAM, 0);
+        if (sock < 0) {
+            throw new IOException("socket(AF_INET6) failed: " + describe(Native.getLastError()));
+        }
+        try (Memory ifr = ifreq(name); Memory in6 = new Memory(24)) {
+            ioctl(sock, SIOCGIFINDEX, ifr, "read the interface index");
+            in6.clear();
+            in6.write(0, address, 0, 16);
+            in6.setInt(16, prefixLength);
+            in6.setInt(20, ifr.getInt(IFNAMSIZ));
+            if (LibC.ioctl(sock, SIOCSIFADDR, in6) < 0) {
+                throw new IOException("cannot set IPv6 address on " + name + ": " + describe(Native.getLastError()));
+            }
+        } finally {
+            LibC.close(sock);
         }
     }
 

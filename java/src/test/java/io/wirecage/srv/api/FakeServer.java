@@ -28,6 +28,7 @@ final class FakeServer implements Registrar.Live {
 
     final Path file;
     final Map<Base64Key, Ipv4Prefix> running = new ConcurrentHashMap<>();
+    final Map<Base64Key, io.wirecage.srv.config.Ipv6Prefix> running6 = new ConcurrentHashMap<>();
     final AtomicInteger applies = new AtomicInteger();
     final AtomicLong clock = new AtomicLong(1_000_000_000L);
     volatile boolean portsInUse;
@@ -67,7 +68,7 @@ final class FakeServer implements Registrar.Live {
     Registrar registrar(int newPeersPerMinute) {
         ConfigFile cfg = load();
         ServerSettings s = new ServerSettings(SERVER_KEY, new InetSocketAddress(51820), cfg.subnet(), List.of(), null, 1420,
-                "wg-test", List.of(), apiSettings(8443, newPeersPerMinute));
+                "wg-test", List.of(), apiSettings(8443, newPeersPerMinute), cfg.subnet6());
         return new Registrar(file, SERVER_KEY, s, this, (proto, port) -> portsInUse, clock::get);
     }
 
@@ -82,6 +83,16 @@ final class FakeServer implements Registrar.Live {
     @Override
     public Ipv4Prefix runningAddress(Base64Key key) {
         return running.get(key);
+    }
+
+    @Override
+    public io.wirecage.srv.config.Ipv6Prefix runningAddress6(Base64Key key) {
+        return running6.get(key);
+    }
+
+    @Override
+    public List<io.wirecage.srv.config.Ipv6Prefix> runningAddresses6() {
+        return new ArrayList<>(running6.values());
     }
 
     @Override
@@ -100,9 +111,13 @@ final class FakeServer implements Registrar.Live {
             }
         }
         running.clear();
+        running6.clear();
         for (PeerEntry p : load().peers()) {
             if (p.enabled()) {
                 running.put(p.publicKey(), p.allowedIps().get(0));
+                if (!p.allowedIps6().isEmpty()) {
+                    running6.put(p.publicKey(), p.allowedIps6().get(0));
+                }
             }
         }
         return "ok=1\n";

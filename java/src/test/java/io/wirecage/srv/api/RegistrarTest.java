@@ -59,6 +59,25 @@ class RegistrarTest {
     }
 
     @Test
+    void withIpv6InsideTheAnswerCarriesAnIpv6AddressInAnExtraField() throws Exception {
+        FakeServer srv = new FakeServer(dir, "10.200.100.0/24", "subnet6 = \"fdc8:7a3e:51f0::/64\"\n");
+        Registrar reg = srv.registrar(30);
+        Base64Key a = FakeServer.key(1);
+        Map<String, Object> first = ok(get(reg.register(a.base64())), 200);
+        assertThat(first).containsExactly(Map.entry("client_address", "10.200.100.2/24"),
+                Map.entry("server_public_key", FakeServer.SERVER_KEY.base64()),
+                Map.entry("server_endpoint", "vpn.example.com:51820"),
+                Map.entry("client_address6", "fdc8:7a3e:51f0::2/64"));
+        assertThat(ok(get(reg.register(a.base64())), 200)).as("known and running: the same answer").isEqualTo(first);
+        assertThat(ok(get(reg.register(FakeServer.key(2).base64())), 200))
+                .containsEntry("client_address", "10.200.100.3/24").containsEntry("client_address6", "fdc8:7a3e:51f0::3/64");
+        assertThat(srv.load().peerByKey(a).allowedIpsText()).containsExactly("10.200.100.2/32", "fdc8:7a3e:51f0::2/128");
+        srv.running.clear();
+        srv.running6.clear();
+        assertThat(ok(get(reg.register(a.base64())), 200)).as("known to the file only: the same answer").isEqualTo(first);
+    }
+
+    @Test
     void badKeysAre400AndDisabledPeersAre403AndChangeNothing() throws Exception {
         FakeServer srv = new FakeServer(dir, "10.200.100.0/24", "");
         Registrar reg = srv.registrar(30);

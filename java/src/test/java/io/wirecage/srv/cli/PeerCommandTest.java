@@ -112,6 +112,32 @@ class PeerCommandTest {
     }
 
     @Test
+    void withIpv6InsideAddGivesBothAddressesAndAnIpv6DefaultRoute() throws Exception {
+        Path cfg = config();
+        Files.writeString(cfg, Files.readString(cfg).replace("subnet = \"10.7.0.0/29\"",
+                "subnet = \"10.7.0.0/29\"\nsubnet6 = \"fd77:1:2::/64\""));
+        Run a = run("peer", "add", "laptop", "--config", cfg.toString());
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(a.out()).contains("Address = 10.7.0.2/32, fd77:1:2::2/128", "AllowedIPs = 0.0.0.0/0, ::/0");
+        Path clientConf = dir.resolve("wcsclient6.conf");
+        Files.writeString(clientConf, a.out());
+        assertThat(sh(null, "wg-quick", "strip", clientConf.toString())).contains("AllowedIPs = 0.0.0.0/0, ::/0");
+        Run b = run("peer", "add", "phone", "--config", cfg.toString(), "--ip", "10.7.0.6,fd77:1:2::66");
+        assertThat(b.exit()).as(b.err()).isZero();
+        Run c = run("peer", "add", "tablet", "--config", cfg.toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(ConfigFile.load(cfg).peers()).extracting(p -> String.join(" ", p.allowedIpsText())).containsExactly(
+                "10.7.0.2/32 fd77:1:2::2/128", "10.7.0.6/32 fd77:1:2::66/128", "10.7.0.3/32 fd77:1:2::3/128");
+        Run taken = run("peer", "add", "dup", "--config", cfg.toString(), "--ip", "10.7.0.5,fd77:1:2::66");
+        assertThat(taken.exit()).isNotZero();
+        assertThat(taken.err().strip()).contains("overlaps").doesNotContain("\n");
+        Run outside = run("peer", "add", "far", "--config", cfg.toString(), "--ip", "10.7.0.5,fd78::5");
+        assertThat(outside.err()).contains("outside the IPv6 subnet fd77:1:2::/64");
+        Run list = run("peer", "list", "--config", cfg.toString());
+        assertThat(list.out()).contains("10.7.0.6/32,fd77:1:2::66/128");
+    }
+
+    @Test
     void givenKeyAndAddressAreUsedAndCheckedAndQrPngDecodesToTheConfig() throws Exception {
         Path cfg = config();
         Run bad = run("peer", "add", "x", "--config", cfg.toString(), "--ip", "10.9.9.9");
@@ -161,10 +187,12 @@ class PeerCommandTest {
         Path out = dir.resolve("imported/wirecagesrv.toml");
         Run r = run("import", wg0.toString(), "--output", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.err()).contains("ignoring postup").contains("skipping IPv6");
+        assertThat(r.err()).contains("ignoring postup").doesNotContain("skipping IPv6");
         ConfigFile c = ConfigFile.load(out);
         assertThat(c.subnet().toString()).isEqualTo("10.9.0.0/24");
-        assertThat(c.server().listenAddr()).isEqualTo("0.0.0.0:51000");
+        assertThat(c.subnet6()).as("the IPv6 Address becomes subnet6").hasToString("fd00::/64");
+        assertThat(c.peer("laptop").allowedIps6()).as("IPv6 allowed IPs are imported").hasToString("[fd00::2/128]");
+        assertThat(c.server().listenAddr()).isEqualTo("[::]:51000");
         assertThat(c.server().dns()).containsExactly("1.1.1.1");
         assertThat(c.peers()).hasSize(2);
         assertThat(c.peer("laptop").allowedIps().get(0).toString()).isEqualTo("10.9.0.2/32");

@@ -58,7 +58,7 @@ class ConfigFileTest {
     @Test
     void errorsNameFileLineAndKey() {
         assertThatThrownBy(() -> parse(GOOD.replace("mtu = 1380", "mtu = 1380\nlisten = 1")))
-                .hasMessage("/etc/wirecagesrv/server.toml:7: [server] unknown key 'listen' (allowed: dns, endpoint, listen_addr, mtu, outbound_interface, private_key_file, subnet, tun_name)");
+                .hasMessage("/etc/wirecagesrv/server.toml:7: [server] unknown key 'listen' (allowed: dns, endpoint, ipv6, listen_addr, mtu, outbound_interface, private_key_file, subnet, subnet6, tun_name)");
         assertThatThrownBy(() -> parse(GOOD.replace(K2, "bm90IGEga2V5")))
                 .hasMessage("/etc/wirecagesrv/server.toml:18: [[peer]] public_key: is not a 32-byte key (decodes to 9 bytes)");
         assertThatThrownBy(() -> parse(GOOD.replace(K2, K1)))

@@ -111,7 +111,8 @@ class UapiTest {
         for (String[] req : List.of(
                 new String[] {"public_key=" + hex(a), "remove=true", "public_key=" + hex(b), "allowed_ip=10.0.0.300/32"},
                 new String[] {"public_key=" + hex(b), "allowed_ip=10.0.0.0/33"},
-                new String[] {"public_key=" + hex(b), "allowed_ip=fd00::1/128"},
+                new String[] {"public_key=" + hex(b), "allowed_ip=fd00:::1/128"},
+                new String[] {"public_key=" + hex(b), "allowed_ip=fd00::1/129"},
                 new String[] {"public_key=" + hex(b), "endpoint=vpn.example.com:1"},
                 new String[] {"public_key=" + hex(b), "endpoint=1.2.3.4"},
                 new String[] {"public_key=" + hex(b), "persistent_keepalive_interval=70000"},

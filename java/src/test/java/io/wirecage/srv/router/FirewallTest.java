@@ -73,6 +73,21 @@ class FirewallTest {
     }
 
     @Test
+    void ip6tablesGetsTheSameRulesForTheIpv6SubnetWithTheSameTag() throws IOException {
+        FakeIptables ip6 = new FakeIptables();
+        Firewall fw6 = new Firewall(ip6, "ip6tables", "wg-srv", "fdc8:7a3e:51f0::/64", "eth0");
+        fw6.install();
+        fw6.install(); // a restart after a crash: still one copy of each
+        assertThat(ip6.count("--comment wirecagesrv:wg-srv")).isEqualTo(4);
+        assertThat(ip6.tables.get("nat")).containsExactly(
+                "-A POSTROUTING -s fdc8:7a3e:51f0::/64 -o eth0 -j MASQUERADE -m comment --comment wirecagesrv:wg-srv");
+        assertThat(ip6.count("TCPMSS --clamp-mss-to-pmtu")).isEqualTo(1);
+        assertThat(ip6.calls).allSatisfy(argv -> assertThat(argv.get(0)).isEqualTo("ip6tables"));
+        assertThat(fw6.removeAll()).isEqualTo(4);
+        assertThat(ip6.count("wirecagesrv")).isZero();
+    }
+
+    @Test
     void removeAllTouchesOnlyThisInstanceAndIsIdempotent() throws IOException {
         ipt.tables.computeIfAbsent("nat", t -> new ArrayList<>()).add("-A POSTROUTING -o eth0 -j MASQUERADE");
         Firewall other = new Firewall(ipt, "iptables", "wg-srv2", Ipv4Prefix.parseNetwork("10.9.0.0/24"), "eth0");
