@@ -190,10 +190,6 @@ public final class Server implements AutoCloseable {
         MemoryRelease.afterStartup();
         device.start();
         log.info("data path: {}", device.ioDescription());
-        if (configFile != null) {
-            // peers with an `expires` time are disabled through the same locked write as `peer disable`
-            undo.push(new ExpiryWatcher(configFile, java.time.Instant::now, this::reload).start());
-        }
         if (web != null) {
             web.start(new WebLive(publicKey));
             log.info("web console on {}", web.url());
@@ -209,6 +205,10 @@ public final class Server implements AutoCloseable {
                 Version.get(), udp.localAddress().getAddress().getHostAddress() + ":" + udp.localAddress().getPort(),
                 s.tunName(), Ipv4Prefix.format(s.serverAddress()), s.subnet().length(), s.mtu(), outbound,
                 s.peers().size(), publicKey);
+        if (configFile != null) {
+            // peers with an `expires` time are disabled through the same locked write as `peer disable`
+            undo.push(new ExpiryWatcher(configFile, java.time.Instant::now, this::reload).start());
+        }
     }
 
     /**

@@ -96,14 +96,19 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, WebSec
         return peers.stream().filter(p -> key.equals(p.publicKey())).findFirst().orElse(null);
     }
 
+    /**
+     * The peers a server runs: enabled and not expired (an expired peer that the server has not yet
+     * marked disabled in the file does not run for a moment either).
+     */
     public List<PeerSettings> enabledPeers() {
-        return peers.stream().filter(PeerEntry::enabled).map(PeerEntry::toSettings).toList();
+        java.time.Instant now = java.time.Instant.now();
+        return peers.stream().filter(p -> p.enabled() && !p.expiredAt(now)).map(PeerEntry::toSettings).toList();
     }
 
-    /** The forwards whose peer is enabled: the ones a server installs. */
+    /** The forwards whose peer runs: the ones a server installs. */
     public List<PortForward> enabledForwards() {
         java.util.Set<Base64Key> enabled = new java.util.HashSet<>();
-        peers.stream().filter(PeerEntry::enabled).forEach(p -> enabled.add(p.publicKey()));
+        enabledPeers().forEach(p -> enabled.add(p.publicKey()));
         return forwards.stream().filter(f -> enabled.contains(f.peerKey())).toList();
     }
 

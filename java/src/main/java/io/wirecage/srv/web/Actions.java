@@ -52,14 +52,13 @@ final class Actions {
         Base64Key clientPublic = Base64Key.of(Keys.publicKey(secret));
         java.util.Arrays.fill(secret, (byte) 0);
         PeerEntry added = PeerChanges.add(file, name == null ? null : name.strip(), clientPublic, address, null, expiry);
-        apply("added peer '" + added.name() + "'");
+        apply("added peer '" + added.name() + "' with address " + added.allowedIps().get(0));
         ConfigFile cfg = ConfigFile.load(file);
         String conf = WgQuickFile.clientConfig(clientPrivate, added.allowedIps().get(0), cfg.server().dns(),
                 cfg.server().mtu() == null ? ServerSettings.DEFAULT_MTU : cfg.server().mtu(), live.publicKey(), null, endpoint,
                 "0.0.0.0/0", 25);
         String svg = Qr.svg(Qr.encode(conf), 320, "QR code of the config of " + Html.esc(added.name()));
         String token = links.create(new OneTimeLinks.Download(fileName(added.name()), conf));
-        log.info("web: added peer '{}' with address {}", added.name(), added.allowedIps().get(0));
         return new NewClient(added.name(), added.allowedIps().get(0).toString(), conf, svg, token);
     }
 

@@ -53,11 +53,12 @@ final class Pages {
                 .append("</dl></section>");
         sb.append("<section class=\"card\" aria-labelledby=\"new-h\"><h2 id=\"new-h\">New client</h2>")
                 .append("<form method=\"post\" action=\"/peers\" class=\"new\">").append(csrfField(csrf))
-                .append("<label for=\"new-name\">Name</label><input id=\"new-name\" name=\"name\" required maxlength=\"64\">")
-                .append("<label for=\"new-address\">Address (optional)</label><input id=\"new-address\" name=\"address\" "
-                        + "placeholder=\"next free\" inputmode=\"decimal\">")
-                .append("<label for=\"new-expires\">Expires (optional, UTC)</label><input id=\"new-expires\" name=\"expires\" "
-                        + "type=\"date\">")
+                .append("<div class=\"field\"><label for=\"new-name\">Name</label><input id=\"new-name\" name=\"name\" required "
+                        + "maxlength=\"64\"></div>")
+                .append("<div class=\"field\"><label for=\"new-address\">Address (optional)</label><input id=\"new-address\" "
+                        + "name=\"address\" placeholder=\"next free\" inputmode=\"decimal\"></div>")
+                .append("<div class=\"field\"><label for=\"new-expires\">Expires (optional, UTC)</label><input id=\"new-expires\" "
+                        + "name=\"expires\" type=\"date\"></div>")
                 .append("<button type=\"submit\" id=\"create\">Create client</button></form></section>");
         sb.append("<section aria-labelledby=\"peers-h\"><h2 id=\"peers-h\">Peers</h2>")
                 .append("<p><label for=\"window\">Chart</label> <select id=\"window\"><option value=\"short\">last 2 minutes</option>"

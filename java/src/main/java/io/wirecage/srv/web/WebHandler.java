@@ -313,7 +313,8 @@ final class WebHandler extends Handler.Abstract {
             var h = response.getHeaders();
             h.put("Content-Security-Policy", CSP);
             h.put("X-Content-Type-Options", "nosniff");
-            h.put("Referrer-Policy", "no-referrer");
+            // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on form posts
+            h.put("Referrer-Policy", "same-origin");
             h.put("X-Frame-Options", "DENY");
             h.put(HttpHeader.CACHE_CONTROL, "no-store");
         }
