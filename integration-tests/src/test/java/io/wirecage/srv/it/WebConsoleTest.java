@@ -284,7 +284,16 @@ class WebConsoleTest {
             Poll.sleep(Duration.ofSeconds(2));
             assertThat(phone.rxBytes()).as("the phone receives nothing more").isEqualTo(rx);
         }
-        assertThat(config.read()).containsPattern("name = \"phone\"[^\\[]*enabled = false");
+        assertThat(peerBlock("phone")).contains("\nenabled = false\n");
+    }
+
+    /** The [[peer]] table of this name in the config file, up to the next table. */
+    static String peerBlock(String name) {
+        String text = config.read();
+        int start = text.indexOf("name = \"" + name + "\"");
+        assertThat(start).as("peer %s in the config file:\n%s", name, text).isNotNegative();
+        int end = text.indexOf("\n[", start);
+        return text.substring(start, end < 0 ? text.length() : end + 1);
     }
 
     static double lastReply(Path log) {
@@ -306,6 +315,7 @@ class WebConsoleTest {
     @Order(6)
     void anExpiryInThePastDisablesThePeer() {
         browser.get(base + "/");
+        row("laptop").findElement(By.cssSelector("details summary")).click();
         WebElement input = row("laptop").findElement(By.cssSelector("input.expires-input"));
         input.sendKeys("2020-01-01T00:00");
         row("laptop").findElement(By.cssSelector("button.set-expiry")).click();
@@ -316,7 +326,7 @@ class WebConsoleTest {
                 () -> row("laptop").findElement(By.cssSelector(".status")).getText().equals("\u2298 disabled"));
         assertThat(row("laptop").findElement(By.cssSelector(".expires")).getText()).isEqualTo("2020-01-01T00:00:00Z");
         server.awaitLogLine(Duration.ofSeconds(5), "[laptop] expired");
-        assertThat(config.read()).containsPattern("name = \"laptop\"[^\\[]*enabled = false\nexpires = 2020-01-01T00:00:00Z");
+        assertThat(peerBlock("laptop")).contains("\nenabled = false\nexpires = 2020-01-01T00:00:00Z\n");
         assertThat(laptop.ping(SERVER_TUN_ADDR, 2, null).ok()).as("the expired laptop cannot reach the server").isFalse();
         // and it cannot be switched back on by accident while the expiry has passed
         row("laptop").findElement(By.cssSelector("button.enable")).click();

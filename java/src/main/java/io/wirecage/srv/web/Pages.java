@@ -103,10 +103,14 @@ final class Pages {
         sb.append(actionForm(csrf, r.name(), toggle, "<button type=\"submit\" class=\"" + toggle + "\" aria-label=\""
                 + (r.enabled() ? "Disable " : "Enable ") + n + "\">" + (r.enabled() ? "Disable" : "Enable") + "</button>", ""));
         String id = "p" + Integer.toHexString(r.publicKey().hashCode());
+        // rename and expiry folded away (a native disclosure widget: keyboard and screen readers know it)
+        sb.append("<details><summary>Rename, expiry</summary>");
         sb.append(actionForm(csrf, r.name(), "rename", "<label for=\"rn-" + id + "\">New name</label><input id=\"rn-" + id
                 + "\" name=\"new_name\" required maxlength=\"64\"><button type=\"submit\">Rename</button>", "inline"));
         sb.append(actionForm(csrf, r.name(), "expire", "<label for=\"ex-" + id + "\">Expires (UTC; empty: never)</label><input id=\"ex-"
-                + id + "\" name=\"expires\" class=\"expires-input\" placeholder=\"2026-12-31T00:00\"><button type=\"submit\" class=\"set-expiry\">Set expiry</button>", "inline"));
+                + id + "\" name=\"expires\" class=\"expires-input\" placeholder=\"2026-12-31T00:00\"><button type=\"submit\" "
+                + "class=\"set-expiry\">Set expiry</button>", "inline"));
+        sb.append("</details>");
         sb.append("<a class=\"remove\" href=\"/peer/remove?name=").append(java.net.URLEncoder.encode(r.name(), java.nio.charset.StandardCharsets.UTF_8))
                 .append("\">Remove\u2026</a></td></tr>");
     }
