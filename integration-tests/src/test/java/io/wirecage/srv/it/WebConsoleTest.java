@@ -329,6 +329,7 @@ class WebConsoleTest {
         assertThat(peerBlock("laptop")).contains("\nenabled = false\nexpires = 2020-01-01T00:00:00Z\n");
         assertThat(laptop.ping(SERVER_TUN_ADDR, 2, null).ok()).as("the expired laptop cannot reach the server").isFalse();
         // and it cannot be switched back on by accident while the expiry has passed
+        browser.navigate().refresh(); // the page offers Enable now
         row("laptop").findElement(By.cssSelector("button.enable")).click();
         await("the refusal", Duration.ofSeconds(10), () -> browser.findElement(By.id("flash")).getText().contains("expired"));
         assertThat(row("laptop").findElement(By.cssSelector(".status")).getText()).isEqualTo("\u2298 disabled");
