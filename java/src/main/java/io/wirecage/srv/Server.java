@@ -193,6 +193,8 @@ public final class Server implements AutoCloseable {
         if (web != null) {
             web.start(new WebLive(publicKey));
             log.info("web console on {}", web.url());
+        } else if (configFile != null) {
+            log.info("web console off: no admin password ([web] password_hash; set one with `wirecagesrv web-password`)");
         }
         if (api != null) {
             api.start();

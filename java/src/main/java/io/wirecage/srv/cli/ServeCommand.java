@@ -305,10 +305,7 @@ public final class ServeCommand implements Callable<Integer> {
     Server.WebConsole webConsole(ConfigFile file, ServerSettings settings) throws IOException {
         WebSection section = file == null ? WebSection.EMPTY : file.web();
         if (section.passwordHash() == null) {
-            if (file != null) {
-                log.info("web console off: no admin password ([web] password_hash; set one with `wirecagesrv web-password`)");
-            }
-            return null;
+            return null; // the server says so once it runs
         }
         String listenText = section.listen() != null ? section.listen() : WebSection.DEFAULT_LISTEN;
         InetSocketAddress listen = parseListen("[web] listen", listenText);

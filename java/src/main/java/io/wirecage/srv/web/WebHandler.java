@@ -107,8 +107,11 @@ final class WebHandler extends Handler.Abstract {
                 return switch (path) {
                     case "/" -> dashboardPage(request, response, callback, session);
                     case "/api/state" -> state(request, response, callback);
-                    case "/peer/remove" -> html(response, callback, 200,
-                            Pages.confirmRemove(String.valueOf(Request.extractQueryParameters(request).getValue("name")), session.csrf()));
+                    case "/peer/remove" -> {
+                        String name = Request.extractQueryParameters(request).getValue("name");
+                        yield name == null ? plain(response, callback, 404, "no peer named")
+                                : html(response, callback, 200, Pages.confirmRemove(name, session.csrf()));
+                    }
                     default -> plain(response, callback, 404, "not found");
                 };
             }
