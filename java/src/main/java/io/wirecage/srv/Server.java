@@ -3,6 +3,9 @@ package io.wirecage.srv;
 import io.wirecage.srv.api.ApiServer;
 import io.wirecage.srv.api.Registrar;
 import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.config.ExpiryWatcher;
+import io.wirecage.srv.config.WebSettings;
+import io.wirecage.srv.web.WebServer;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.config.PortForward;
@@ -86,6 +89,14 @@ public final class Server implements AutoCloseable {
      */
     public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir,
             Path configFile, InetSocketAddress metricsListen) throws IOException {
+        return start(s, source, runner, stateDir, configFile, metricsListen, null);
+    }
+
+    /**
+     * @param web the web console's settings and the endpoint new clients get, or null for no console
+     */
+    public static Server start(ServerSettings s, SettingsSource source, CommandRunner runner, Path stateDir,
+            Path configFile, InetSocketAddress metricsListen, WebConsole web) throws IOException {
         if (s.api() != null && configFile == null) {
             throw new IllegalArgumentException("the registration API keeps its clients in the config file: "
                     + "run with --config (or the state directory's file), not with flags only");
@@ -109,7 +120,7 @@ public final class Server implements AutoCloseable {
         server.firewall6 = firewall6;
         server.runner = runner;
         try {
-            server.bringUp(s, firewall, outbound, stateDir, configFile, metricsListen);
+            server.bringUp(s, firewall, outbound, stateDir, configFile, metricsListen, web);
             return server;
         } catch (IOException | RuntimeException e) {
             server.close();
@@ -117,8 +128,11 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir, Path configFile,
-            InetSocketAddress metricsListen) throws IOException {
+    /** The web console to run: its settings and the WireGuard endpoint written into new clients' configs. */
+    public record WebConsole(WebSettings settings, String endpoint) {}
+
+    private void bringUp(ServerSettings s, Firewall firewall, String outbound, Path stateDir,
+            Path configFile, InetSocketAddress metricsListen, WebConsole webConsole) throws IOException {
         byte[] privateKey = s.privateKey().bytes();
         String publicKey = Base64.getEncoder().encodeToString(Keys.publicKey(privateKey));
         Identity identity = Identity.create(privateKey, HANDSHAKE_RATE_LIMIT);
@@ -131,6 +145,16 @@ public final class Server implements AutoCloseable {
             undo.push(registrar);
             api = ApiServer.bind(s.api(), registrar);
             undo.push(api);
+        }
+
+        WebServer web = null;
+        if (webConsole != null) {
+            if (configFile == null) {
+                throw new IllegalArgumentException("the web console edits the config file: run with --config (or the state "
+                        + "directory's file), not with flags only");
+            }
+            web = WebServer.bind(webConsole.settings(), configFile, webConsole.endpoint()); // bound early, served last
+            undo.push(web);
         }
 
         MetricsServer metricsServer = null;
@@ -184,6 +208,12 @@ public final class Server implements AutoCloseable {
         MemoryRelease.afterStartup();
         device.start();
         log.info("data path: {}", device.ioDescription());
+        if (web != null) {
+            web.start(new WebLive(publicKey));
+            log.info("web console on {}", web.url());
+        } else if (configFile != null) {
+            log.info("web console off: no admin password ([web] password_hash; set one with `wirecagesrv web-password`)");
+        }
         if (api != null) {
             api.start();
             log.info("registration API on {} (server_endpoint {}, at most {} new peers per minute)", api.url(),
@@ -195,6 +225,10 @@ public final class Server implements AutoCloseable {
                 Version.get(), io.wirecage.srv.conn.EndpointFormat.format(udp.localAddress()),
                 s.tunName(), Ipv4Prefix.format(s.serverAddress()), s.subnet().length(), s.mtu(), outbound,
                 s.peers().size(), publicKey);
+        if (configFile != null) {
+            // peers with an `expires` time are disabled through the same locked write as `peer disable`
+            undo.push(new ExpiryWatcher(configFile, java.time.Instant::now, this::reload).start());
+        }
     }
 
     /**
@@ -350,6 +384,30 @@ public final class Server implements AutoCloseable {
             return false;
         } catch (IOException e) {
             return true;
+        }
+    }
+
+    /** The running server as the web console sees it. */
+    private final class WebLive implements io.wirecage.srv.web.Live {
+        private final String publicKey;
+
+        WebLive(String publicKey) {
+            this.publicKey = publicKey;
+        }
+
+        @Override
+        public Device device() {
+            return device;
+        }
+
+        @Override
+        public String publicKey() {
+            return publicKey;
+        }
+
+        @Override
+        public String apply() {
+            return reload();
         }
     }
 

@@ -209,4 +209,53 @@ class CliErrorsTest {
             failsWithOneLine(ns.cmd(ServerProcess.javaCommand(List.of("--config", cfg.toString()))), "API", "8443");
         }
     }
+
+    /** A config with a [web] table (a well-formed bcrypt hash) and these extra [web] lines. */
+    private static Path webConfig(String name, String webLines) {
+        topology.writeSecret("server.key", serverKey.privateKey() + "\n");
+        return topology.writeSecret(name, """
+                [server]
+                private_key_file = "server.key"
+                listen_addr = "0.0.0.0:%d"
+                subnet = "%s"
+                outbound_interface = "%s"
+                tun_name = "%s"
+                endpoint = "vpn.test:51820"
+
+                [web]
+                password_hash = "$2a$12$abcdefghijklmnopqrstuu5Zp0G4Sxn1aXb6bQ0Sp6Kbb0Fd7hPsK"
+                %s
+                """.formatted(Topology.LISTEN_PORT, Topology.VPN_SUBNET, uplink, tun, webLines));
+    }
+
+    @Test
+    void webPasswordHashThatIsNotBcrypt() throws Exception {
+        Path cfg = topology.writeSecret("web-plain.toml", java.nio.file.Files.readString(webConfig("web-tmp.toml", ""))
+                .replace("$2a$12$abcdefghijklmnopqrstuu5Zp0G4Sxn1aXb6bQ0Sp6Kbb0Fd7hPsK", "hunter2"));
+        failsWithOneLine(ns.cmd(ServerProcess.javaCommand(List.of("--config", cfg.toString()))), "password_hash",
+                "web-password");
+    }
+
+    @Test
+    void webTlsFilesThatAreNotPem() {
+        topology.writeSecret("not-a-cert.pem", "hello\n");
+        topology.writeSecret("not-a-key.pem", "hello\n");
+        Path cfg = webConfig("web-bad-tls.toml", "tls_cert = \"not-a-cert.pem\"\ntls_key = \"not-a-key.pem\"");
+        failsWithOneLine(ns.cmd(ServerProcess.javaCommand(List.of("--config", cfg.toString()))), "not-a-cert.pem");
+    }
+
+    @Test
+    void webPortInUseLeavesNothingBehind() {
+        try (Background holder = new Background(ns.wrap(List.of(Require.python(), "-u", "-c",
+                "import socket, time\n"
+                        + "s = socket.socket()\n"
+                        + "s.bind(('127.0.0.1', 51821)); s.listen(1)\n"
+                        + "print('port held', flush=True)\n"
+                        + "time.sleep(120)\n")), dir.resolve("web-port-holder.log"))) {
+            holder.awaitLog("port held", Duration.ofSeconds(10));
+            Path cfg = webConfig("web-port.toml", "");
+            failsWithOneLine(ns.cmd(ServerProcess.javaCommand(List.of("--config", cfg.toString()))), "web console",
+                    "127.0.0.1:51821", "[web] listen");
+        }
+    }
 }

@@ -22,13 +22,13 @@ import java.util.regex.Pattern;
  * privkey.pem, openssl's output): a certificate chain, and a PKCS#8 ("PRIVATE KEY") or PKCS#1
  * ("RSA PRIVATE KEY") key. Other key formats get a message that says how to convert them.
  */
-final class PemKeyStore {
-    static final char[] PASSWORD = "wirecagesrv".toCharArray(); // in memory only: the files are the secret
+public final class PemKeyStore {
+    public static final char[] PASSWORD = "wirecagesrv".toCharArray(); // in memory only: the files are the secret
     private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]+)-----END \\1-----");
 
     private PemKeyStore() {}
 
-    static KeyStore load(Path certFile, Path keyFile) throws IOException {
+    public static KeyStore load(Path certFile, Path keyFile) throws IOException {
         Collection<? extends Certificate> chain;
         try {
             chain = CertificateFactory.getInstance("X.509").generateCertificates(

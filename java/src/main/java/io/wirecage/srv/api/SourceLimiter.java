@@ -13,14 +13,14 @@ import java.util.function.LongSupplier;
  * {@code secondsPerFailure}. IPv6 sources are counted per /64, since anyone gets a whole /64. The map is
  * bounded: when full, sources whose bucket has refilled are dropped first, then the oldest.
  */
-final class SourceLimiter {
+public final class SourceLimiter {
     private final int burst;
     private final double perSecond;
     private final int maxSources;
     private final LongSupplier clock;
     private final LinkedHashMap<String, TokenBucket> buckets = new LinkedHashMap<>(256, 0.75f, true);
 
-    SourceLimiter(int burst, double secondsPerFailure, int maxSources, LongSupplier clock) {
+    public SourceLimiter(int burst, double secondsPerFailure, int maxSources, LongSupplier clock) {
         this.burst = burst;
         this.perSecond = 1 / secondsPerFailure;
         this.maxSources = maxSources;
@@ -28,13 +28,13 @@ final class SourceLimiter {
     }
 
     /** True when this source may still try (its bucket is not empty). */
-    synchronized boolean allowed(InetAddress source) {
+    public synchronized boolean allowed(InetAddress source) {
         TokenBucket b = buckets.get(key(source));
         return b == null || b.hasToken(clock.getAsLong());
     }
 
     /** Records a failure; returns false when the source has used up its budget with it. */
-    synchronized boolean fail(InetAddress source) {
+    public synchronized boolean fail(InetAddress source) {
         long now = clock.getAsLong();
         String k = key(source);
         TokenBucket b = buckets.get(k);
@@ -48,7 +48,7 @@ final class SourceLimiter {
     }
 
     /** Seconds until this source may try again (for Retry-After). */
-    synchronized long retryAfterSeconds(InetAddress source) {
+    public synchronized long retryAfterSeconds(InetAddress source) {
         TokenBucket b = buckets.get(key(source));
         return b == null ? 1 : b.secondsUntilToken(clock.getAsLong());
     }

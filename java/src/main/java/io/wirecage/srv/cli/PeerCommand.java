@@ -7,6 +7,7 @@ import io.wirecage.srv.config.ConfigEditor;
 import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.Ipv6Prefix;
+import io.wirecage.srv.config.PeerChanges;
 import io.wirecage.srv.config.PeerEntry;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.config.WgQuickFile;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "peer", description = "Add, remove, enable, disable or list peers in the config file.",
         subcommands = {PeerCommand.Add.class, PeerCommand.Remove.class, PeerCommand.Enable.class,
-                PeerCommand.Disable.class, PeerCommand.ListPeers.class})
+                PeerCommand.Disable.class, PeerCommand.Expire.class, PeerCommand.Rename.class, PeerCommand.ListPeers.class})
 final class PeerCommand extends ConfigCommand {
     @Command(name = "add", description = "Add a peer: picks a free address and generates its keys unless given; prints its wg-quick config.")
     static final class Add implements Callable<Integer> {
@@ -71,11 +72,14 @@ final class PeerCommand extends ConfigCommand {
         @Option(names = "--qr-png", paramLabel = "FILE", description = "Write the client config as a QR code PNG (0600).")
         Path qrPng;
 
+        @Option(names = "--expires", paramLabel = "WHEN",
+                description = "Disable the peer by itself at this time: 2026-12-31, 2026-12-31T18:00 (UTC) or with an offset.")
+        String expires;
+
         @Override
         public Integer call() throws IOException {
-            if (name.isBlank() || name.length() > 64 || name.chars().anyMatch(c -> c < 0x20)) {
-                throw new IllegalArgumentException("peer name must be 1-64 printable characters");
-            }
+            PeerChanges.checkName(name);
+            java.time.Instant expiry = expires == null ? null : PeerChanges.parseExpiry(expires);
             Base64Key clientPublic;
             String clientPrivate = null;
             if (publicKey != null) {
@@ -91,40 +95,13 @@ final class PeerCommand extends ConfigCommand {
             }
             Base64Key presharedKey = psk ? Base64Key.of(Keys.generatePresharedKey()) : null;
             Path file = parent.configFile();
-            PeerEntry added = ConfigEditor.locked(file, cfg -> {
-                if (cfg.peer(name) != null) {
-                    throw new IllegalArgumentException("a peer named '" + name + "' already exists in " + file);
-                }
-                Ipv4Prefix subnet = cfg.subnet();
-                List<Ipv4Prefix> taken = cfg.peers().stream().flatMap(p -> p.allowedIps().stream()).toList();
-                Ipv4Prefix address = null;
-                Ipv6Prefix address6 = null;
-                if (ip != null) {
-                    try {
-                        for (String one : ip.split(",")) {
-                            String a = one.strip();
-                            if (Ipv6Prefix.isIpv6(a)) {
-                                address6 = Ipv6Prefix.parseNetwork(a.contains("/") ? a : a + "/128");
-                            } else {
-                                address = Ipv4Prefix.parseNetwork(a.contains("/") ? a : a + "/32");
-                            }
-                        }
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("--ip " + e.getMessage());
-                    }
-                }
-                if (address == null) {
-                    address = AddressPool.nextFree(subnet, subnet.network() + 1, taken);
-                }
-                if (address6 == null && cfg.subnet6() != null) {
-                    List<Ipv6Prefix> taken6 = cfg.peers().stream().flatMap(p -> p.allowedIps6().stream()).toList();
-                    address6 = AddressPool.nextFree6(cfg.subnet6(), taken6);
-                }
-                PeerEntry entry = new PeerEntry(name, clientPublic, presharedKey, List.of(address), 0, true, 0,
-                        address6 == null ? List.of() : List.of(address6));
-                ConfigEditor.appendPeer(cfg, entry); // validates: duplicate key, taken or foreign address
-                return entry;
-            });
+            PeerEntry added;
+            try {
+                added = PeerChanges.add(file, name, clientPublic, ip, presharedKey, expiry);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage().startsWith("address ") ? "--ip " + e.getMessage().substring(8)
+                        : e.getMessage());
+            }
             ConfigFile cfg = ConfigFile.load(file);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
@@ -187,7 +164,7 @@ final class PeerCommand extends ConfigCommand {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "NAME", description = "The peer's name.")
+        @Parameters(index = "0", paramLabel = "NAME", description = "The peer's name.")
         String name;
 
         abstract PeerEntry change(PeerEntry current);
@@ -197,14 +174,7 @@ final class PeerCommand extends ConfigCommand {
         @Override
         public Integer call() throws IOException {
             Path file = parent.configFile();
-            ConfigFile cfg = ConfigEditor.locked(file, current -> {
-                PeerEntry p = current.peer(name);
-                if (p == null) {
-                    throw new IllegalArgumentException("no peer named '" + name + "' in " + file);
-                }
-                ConfigEditor.replacePeer(current, name, change(p));
-                return current;
-            });
+            ConfigFile cfg = PeerChanges.edit(file, name, this::change);
             PrintWriter err = spec.commandLine().getErr();
             err.println("wirecagesrv: " + done() + " peer '" + name + "' in " + file);
             parent.notifyServer(file, cfg, err);
@@ -230,7 +200,7 @@ final class PeerCommand extends ConfigCommand {
     static final class Enable extends Edit {
         @Override
         PeerEntry change(PeerEntry current) {
-            return current.withEnabled(true);
+            return PeerChanges.enable(current, java.time.Instant.now());
         }
 
         @Override
@@ -252,6 +222,40 @@ final class PeerCommand extends ConfigCommand {
         }
     }
 
+    @Command(name = "expire", description = "Set when a peer is disabled by the server itself (or 'never').")
+    static final class Expire extends Edit {
+        @Parameters(index = "1", paramLabel = "WHEN",
+                description = "2026-12-31 (midnight UTC), 2026-12-31T18:00 (UTC), 2026-12-31T18:00:00+01:00, or never.")
+        String when;
+
+        @Override
+        PeerEntry change(PeerEntry current) {
+            return current.withExpires(PeerChanges.parseExpiry(when));
+        }
+
+        @Override
+        String done() {
+            java.time.Instant t = PeerChanges.parseExpiry(when);
+            return t == null ? "cleared the expiry of" : "set the expiry " + t + " on";
+        }
+    }
+
+    @Command(name = "rename", description = "Give a peer another name.")
+    static final class Rename extends Edit {
+        @Parameters(index = "1", paramLabel = "NEW-NAME", description = "The new name (unique).")
+        String newName;
+
+        @Override
+        PeerEntry change(PeerEntry current) {
+            return current.withName(newName);
+        }
+
+        @Override
+        String done() {
+            return "renamed to '" + newName + "':";
+        }
+    }
+
     @Command(name = "list", description = "List the configured peers.")
     static final class ListPeers implements Callable<Integer> {
         @ParentCommand
@@ -265,11 +269,12 @@ final class PeerCommand extends ConfigCommand {
             ConfigFile cfg = ConfigFile.load(parent.configFile());
             PrintWriter out = spec.commandLine().getOut();
             List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"NAME", "ADDRESS", "ENABLED", "PUBLIC KEY"});
+            rows.add(new String[] {"NAME", "ADDRESS", "ENABLED", "EXPIRES", "PUBLIC KEY"});
             for (PeerEntry p : cfg.peers()) {
                 rows.add(new String[] {p.name() == null ? "-" : p.name(),
                         String.join(",", p.allowedIpsText()),
-                        p.enabled() ? "yes" : "no", p.publicKey().base64()});
+                        p.enabled() ? "yes" : "no", p.expires() == null ? "never" : p.expires().toString(),
+                        p.publicKey().base64()});
             }
             TextTable.print(out, rows);
             out.flush();

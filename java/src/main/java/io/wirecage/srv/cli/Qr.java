@@ -7,19 +7,38 @@ import com.google.zxing.qrcode.QRCodeWriter;
 import com.google.zxing.qrcode.decoder.ErrorCorrectionLevel;
 import java.util.Map;
 
-/** QR codes of client configs, for the WireGuard mobile apps: in the terminal, or as a PNG file. */
-final class Qr {
+/** QR codes of client configs, for the WireGuard mobile apps: in the terminal, as a PNG file, or as SVG (web console). */
+public final class Qr {
     private static final int QUIET_ZONE = 2;
 
     private Qr() {}
 
-    static BitMatrix encode(String text) {
+    public static BitMatrix encode(String text) {
         try {
             return new QRCodeWriter().encode(text, com.google.zxing.BarcodeFormat.QR_CODE, 0, 0,
                     Map.of(EncodeHintType.ERROR_CORRECTION, ErrorCorrectionLevel.L, EncodeHintType.MARGIN, QUIET_ZONE));
         } catch (WriterException e) {
             throw new IllegalArgumentException("cannot encode the config as a QR code: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * An SVG image of the code: one path of unit squares on a white background, {@code pixels} wide; dark
+     * modules in black, so it scans from a screen in light and dark themes alike.
+     */
+    public static String svg(BitMatrix m, int pixels, String label) {
+        StringBuilder d = new StringBuilder(m.getWidth() * m.getHeight() * 3);
+        for (int y = 0; y < m.getHeight(); y++) {
+            for (int x = 0; x < m.getWidth(); x++) {
+                if (m.get(x, y)) {
+                    d.append('M').append(x).append(' ').append(y).append("h1v1h-1z");
+                }
+            }
+        }
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"" + label + "\" width=\"" + pixels
+                + "\" height=\"" + pixels + "\" viewBox=\"0 0 " + m.getWidth() + " " + m.getHeight()
+                + "\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path fill=\"#000\" d=\""
+                + d + "\"/></svg>";
     }
 
     /**

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import io.wirecage.srv.Server;
 import io.wirecage.srv.Version;
 import io.wirecage.srv.api.ApiServer;
+import io.wirecage.srv.api.PemKeyStore;
 import io.wirecage.srv.config.ApiSection;
 import io.wirecage.srv.config.ApiSettings;
 import io.wirecage.srv.config.Base64Key;
@@ -12,6 +13,8 @@ import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.Ipv6Prefix;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.config.ServerSettings;
+import io.wirecage.srv.config.WebSection;
+import io.wirecage.srv.config.WebSettings;
 import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.router.ProcessCommandRunner;
 import java.io.IOException;
@@ -42,7 +45,7 @@ import sun.misc.Signal;
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Userspace WireGuard VPN server: forwards its peers' traffic to the internet through NAT.",
         subcommands = {PeerCommand.class, ForwardCommand.class, ImportCommand.class, ShowConfCommand.class, StatusCommand.class,
-                GenKeyCommand.class, GenPskCommand.class, PubKeyCommand.class})
+                GenKeyCommand.class, GenPskCommand.class, PubKeyCommand.class, WebPasswordCommand.class})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
@@ -163,8 +166,9 @@ public final class ServeCommand implements Callable<Integer> {
         });
 
         InetSocketAddress metrics = metricsListen.equals("none") ? null : parseListen("--metrics-listen", metricsListen);
+        Server.WebConsole web = webConsole(configFile == null ? null : ConfigFile.load(configFile), settings);
         Server server = Server.start(settings, () -> settings(configFile), new ProcessCommandRunner(), Server.RUN_DIR,
-                configFile, metrics);
+                configFile, metrics, web);
         running.set(server);
         Path configRecord = RunningConfigs.record(settings.tunName(), configFile);
         int exit = 0;
@@ -331,6 +335,27 @@ public final class ServeCommand implements Callable<Integer> {
         ApiSettings api = new ApiSettings(listen, token, endpoint, cert, key, rate);
         ApiServer.checkTls(api);
         return api;
+    }
+
+    /** The web console from [web]; null (off, said in the log) while no password hash is set. */
+    Server.WebConsole webConsole(ConfigFile file, ServerSettings settings) throws IOException {
+        WebSection section = file == null ? WebSection.EMPTY : file.web();
+        if (section.passwordHash() == null) {
+            return null; // the server says so once it runs
+        }
+        String listenText = section.listen() != null ? section.listen() : WebSection.DEFAULT_LISTEN;
+        InetSocketAddress listen = parseListen("[web] listen", listenText);
+        WebSettings web = new WebSettings(listen, section.passwordHash(), file.resolve(section.tlsCert()), file.resolve(section.tlsKey()));
+        if (web.tls()) {
+            PemKeyStore.load(web.tlsCert(), web.tlsKey());
+        }
+        String endpoint = file.server().endpoint() != null ? file.server().endpoint()
+                : settings.api() != null ? settings.api().endpoint() : null;
+        if (endpoint == null) {
+            endpoint = Endpoints.guess(settings.outboundInterface(), settings.listen().getPort());
+            log.warn("web console: client configs get the endpoint {} (a guess); set [server] endpoint to the public HOST:PORT", endpoint);
+        }
+        return new Server.WebConsole(web, endpoint);
     }
 
     static String readTokenFile(Path file) throws IOException {

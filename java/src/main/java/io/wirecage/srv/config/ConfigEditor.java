@@ -80,6 +80,11 @@ public final class ConfigEditor {
         writeValidated(config.file(), editBlocks(Files.readString(config.file()), edits));
     }
 
+    /** Replaces (or removes, value null) several blocks of {@code config} by header line in one validated write. */
+    static void replaceBlocks(ConfigFile config, java.util.Map<Integer, String> byHeaderLine) throws IOException {
+        writeValidated(config.file(), editBlocks(Files.readString(config.file()), byHeaderLine));
+    }
+
     /** Appends a [[forward]] block, validating the result before anything is written. */
     public static void appendForward(ConfigFile config, PortForward forward) throws IOException {
         String text = Files.readString(config.file());
@@ -92,6 +97,40 @@ public final class ConfigEditor {
         java.util.Map<Integer, String> edits = new java.util.HashMap<>();
         edits.put(forward.line(), null);
         writeValidated(config.file(), editBlocks(Files.readString(config.file()), edits));
+    }
+
+    /**
+     * Sets {@code password_hash} in the [web] table (adding the table when missing), keeping the rest of
+     * the file as written.
+     */
+    public static void setWebPasswordHash(ConfigFile config, String hash) throws IOException {
+        writeValidated(config.file(), withWebPasswordHash(Files.readString(config.file()), hash));
+    }
+
+    static String withWebPasswordHash(String text, String hash) {
+        String line = "password_hash = " + quote(hash);
+        List<String> lines = new ArrayList<>(Arrays.asList(text.split("\n", -1)));
+        int header = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).strip().equals("[web]")) {
+                header = i;
+                break;
+            }
+        }
+        if (header < 0) {
+            String sep = text.isEmpty() || text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n";
+            return text + sep + "[web]\n" + line + "\n";
+        }
+        int end = header + 1;
+        while (end < lines.size() && !lines.get(end).strip().startsWith("[")) {
+            if (lines.get(end).strip().startsWith("password_hash")) {
+                lines.set(end, line);
+                return String.join("\n", lines);
+            }
+            end++;
+        }
+        lines.add(header + 1, line);
+        return String.join("\n", lines);
     }
 
     /**
@@ -191,6 +230,10 @@ public final class ConfigEditor {
         }
         if (!p.enabled()) {
             sb.append("enabled = false\n");
+        }
+        if (p.expires() != null) {
+            sb.append("expires = ").append(java.time.format.DateTimeFormatter.ISO_INSTANT.format(
+                    p.expires().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))).append('\n');
         }
         return sb.toString();
     }

@@ -21,12 +21,14 @@ import java.util.Set;
  * <p>Parsed with Jackson's TOML reader (a 10,000-peer file in about 0.25 s cold, where an ANTLR-based
  * parser took over 2 s); line numbers come from {@link TomlLines}, a plain scan of the text.
  */
-public record ConfigFile(Path file, ServerSection server, ApiSection api, List<PeerEntry> peers, List<PortForward> forwards) {
-    private static final Set<String> TOP_KEYS = Set.of("server", "api", "peer", "forward");
+public record ConfigFile(Path file, ServerSection server, ApiSection api, WebSection web, List<PeerEntry> peers,
+                         List<PortForward> forwards) {
+    private static final Set<String> TOP_KEYS = Set.of("server", "api", "web", "peer", "forward");
     private static final Set<String> SERVER_KEYS = Set.of("private_key_file", "listen_addr", "subnet",
             "outbound_interface", "mtu", "dns", "endpoint", "tun_name", "subnet6", "ipv6");
     private static final Set<String> PEER_KEYS = Set.of("name", "public_key", "preshared_key", "allowed_ips",
-            "persistent_keepalive", "enabled");
+            "persistent_keepalive", "enabled", "expires");
+    private static final Set<String> WEB_KEYS = Set.of("listen", "password_hash", "tls_cert", "tls_key");
     private static final Set<String> API_KEYS = Set.of("listen", "auth_token", "auth_token_file", "endpoint", "tls_cert",
             "tls_key", "new_peers_per_minute");
     private static final Set<String> FORWARD_KEYS = Set.of("protocol", "public_port", "target_port", "public_key");
@@ -67,12 +69,13 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
         r.unknownKeys(toml, TOP_KEYS, "", r.lines.topLevel());
         ServerSection server = r.server(toml);
         ApiSection api = r.api(toml);
+        WebSection web = r.web(toml);
         List<PeerEntry> peers = r.peers(toml);
         List<PortForward> forwards = r.forwards(toml);
         Ipv4Prefix subnet = server.subnet() != null ? server.subnet() : Ipv4Prefix.parseNetwork(ServerSettings.DEFAULT_SUBNET);
         validatePeers(file, subnet, server.effectiveSubnet6(), peers);
         validateForwards(file, peers, forwards);
-        return new ConfigFile(file, server, api, peers, forwards);
+        return new ConfigFile(file, server, api, web, peers, forwards);
     }
 
     /** The subnet in force: the file's, else the default. */
@@ -98,14 +101,19 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
         return peers.stream().filter(p -> key.equals(p.publicKey())).findFirst().orElse(null);
     }
 
+    /**
+     * The peers a server runs: enabled and not expired (an expired peer that the server has not yet
+     * marked disabled in the file does not run for a moment either).
+     */
     public List<PeerSettings> enabledPeers() {
-        return peers.stream().filter(PeerEntry::enabled).map(PeerEntry::toSettings).toList();
+        java.time.Instant now = java.time.Instant.now();
+        return peers.stream().filter(p -> p.enabled() && !p.expiredAt(now)).map(PeerEntry::toSettings).toList();
     }
 
-    /** The forwards whose peer is enabled: the ones a server installs. */
+    /** The forwards whose peer runs: the ones a server installs. */
     public List<PortForward> enabledForwards() {
         java.util.Set<Base64Key> enabled = new java.util.HashSet<>();
-        peers.stream().filter(PeerEntry::enabled).forEach(p -> enabled.add(p.publicKey()));
+        enabledPeers().forEach(p -> enabled.add(p.publicKey()));
         return forwards.stream().filter(f -> enabled.contains(f.peerKey())).toList();
     }
 
@@ -303,6 +311,45 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
                     cert == null ? null : Path.of(cert), key == null ? null : Path.of(key), rate == null ? null : rate.intValue());
         }
 
+        WebSection web(JsonNode toml) {
+            JsonNode t = toml.get("web");
+            if (t == null) {
+                return WebSection.EMPTY;
+            }
+            TomlLines.Block block = lines.table("web");
+            if (!t.isObject()) {
+                throw new ConfigException(file, lines.keyLine(lines.topLevel(), "web"), "'web' must be a table: [web]");
+            }
+            String w = "[web] ";
+            unknownKeys(t, WEB_KEYS, w, block);
+            String listen = string(t, "listen", w, block);
+            if (listen != null) {
+                int colon = listen.lastIndexOf(':');
+                int port = -1;
+                try {
+                    port = colon < 0 ? -1 : Integer.parseInt(listen.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+                if (port < 1 || port > 65535) {
+                    throw new ConfigException(file, lines.keyLine(block, "listen"), w + "listen: '" + listen
+                            + "' must be ADDRESS:PORT, e.g. " + WebSection.DEFAULT_LISTEN);
+                }
+            }
+            String hash = string(t, "password_hash", w, block);
+            if (hash != null && !WebSection.looksLikeBcrypt(hash)) {
+                throw new ConfigException(file, lines.keyLine(block, "password_hash"), w
+                        + "password_hash is not a bcrypt hash; set it with `wirecagesrv web-password`");
+            }
+            String cert = string(t, "tls_cert", w, block);
+            String key = string(t, "tls_key", w, block);
+            if ((cert == null) != (key == null)) {
+                throw new ConfigException(file, lines.keyLine(block, cert == null ? "tls_key" : "tls_cert"),
+                        w + "tls_cert and tls_key go together: set both or neither");
+            }
+            return new WebSection(listen, hash, cert == null ? null : Path.of(cert), key == null ? null : Path.of(key));
+        }
+
         List<PortForward> forwards(JsonNode toml) {
             JsonNode arr = toml.get("forward");
             if (arr == null) {
@@ -392,8 +439,19 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, List<P
                     throw new ConfigException(file, lines.keyLine(block, "persistent_keepalive"), w + "persistent_keepalive must be 0..65535");
                 }
                 Boolean enabled = bool(t, "enabled", w, block);
+                java.time.Instant expires = null;
+                JsonNode e = t.get("expires");
+                if (e != null) {
+                    // TOML offset date-time (expires = 2026-12-31T00:00:00Z); the reader hands it over as text
+                    try {
+                        expires = java.time.OffsetDateTime.parse(e.asText()).toInstant();
+                    } catch (java.time.format.DateTimeParseException ex) {
+                        throw new ConfigException(file, lines.keyLine(block, "expires"), w
+                                + "expires must be a date and time with an offset, e.g. 2026-12-31T00:00:00Z");
+                    }
+                }
                 out.add(new PeerEntry(name, publicKey, presharedKey, ips, keepalive == null ? 0 : keepalive.intValue(),
-                        enabled == null || enabled, line, ips6));
+                        enabled == null || enabled, line, ips6, expires));
             }
             return out;
         }

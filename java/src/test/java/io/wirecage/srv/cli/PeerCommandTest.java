@@ -267,4 +267,28 @@ class PeerCommandTest {
         int exit = cl.execute(args);
         return new Run(exit, out.toString(), err.toString());
     }
+
+    @Test
+    void expireRenameAndListShowTheExpiryAndAnExpiredPeerIsNotReEnabled() throws Exception {
+        Path cfg = config();
+        assertThat(run("peer", "add", "laptop", "--expires", "2030-01-02", "--config", cfg.toString()).exit()).isZero();
+        assertThat(ConfigFile.load(cfg).peer("laptop").expires()).hasToString("2030-01-02T00:00:00Z");
+        Run rename = run("peer", "rename", "laptop", "old-laptop", "--config", cfg.toString());
+        assertThat(rename.exit()).as(rename.err()).isZero();
+        Run past = run("peer", "expire", "old-laptop", "2020-01-01T00:00:00Z", "--config", cfg.toString());
+        assertThat(past.exit()).as(past.err()).isZero();
+        assertThat(past.err()).contains("set the expiry 2020-01-01T00:00:00Z on peer 'old-laptop'");
+        assertThat(run("peer", "disable", "old-laptop", "--config", cfg.toString()).exit()).isZero();
+        Run enable = run("peer", "enable", "old-laptop", "--config", cfg.toString());
+        assertThat(enable.exit()).isNotZero();
+        assertThat(enable.err()).contains("expired at 2020-01-01T00:00:00Z; set a later expiry (or none) before enabling it");
+        Run list = run("peer", "list", "--config", cfg.toString());
+        assertThat(list.out()).containsPattern("old-laptop +10\\.7\\.0\\.2/32 +no +2020-01-01T00:00:00Z");
+        assertThat(run("peer", "expire", "old-laptop", "never", "--config", cfg.toString()).exit()).isZero();
+        assertThat(run("peer", "enable", "old-laptop", "--config", cfg.toString()).exit()).isZero();
+        assertThat(run("peer", "list", "--config", cfg.toString()).out()).containsPattern("old-laptop .* yes +never");
+        Run bad = run("peer", "expire", "old-laptop", "soon", "--config", cfg.toString());
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("must be a date");
+    }
 }
