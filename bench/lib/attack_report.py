@@ -180,8 +180,9 @@ def main():
     if notes:
         md += ["Notes:", "", *[f"- {n}" for n in notes], ""]
     md.append("Targets (issue 9): handshake floods >= 0.9x and a new handshake <= 5.5 s; garbage >= 0.8x; every row "
-              "at least as good as wireguard-go (ratio not lower; handshake not slower by 1 s or more). The machine has "
-              "2 CPUs shared by client, server, attacker, iperf3 and other work: compare servers within one run.")
+              "at least as good as wireguard-go (ratio not lower; handshake not slower by 1 s or more). The attacker has "
+              "one CPU, the whole legit chain (client, server, iperf3, kernel) the others; other work on the machine "
+              "adds noise: compare servers within one run.")
     for row in rows:   # JSON has no infinity: a median handshake that failed is null, with hs_failed > 0
         for v in row["servers"].values():
             if v["hs_s"] == float("inf"):
