@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WindowType;
@@ -30,6 +31,7 @@ class WebConsoleBenchmark {
     static final Duration WINDOW = Duration.ofSeconds(Long.getLong("wcs.bench.seconds", 60));
 
     @Test
+    @Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES) // longer than the suite's default: two CPU windows
     void pageWeightFirstRenderAndServerCpuOfTenDashboardsWithOneHundredPeers() throws Exception {
         Require.e2e("socat");
         WebBrowser.require();
@@ -54,7 +56,13 @@ class WebConsoleBenchmark {
             WgQuickClient client = topo.track(new WgQuickClient(topo, c1, clientKey, c1.tunnelAddr() + "/32",
                     serverKey.publicKey(), c1.endpoint(), Topology.VPN_SUBNET));
             client.up();
-            List<String[]> rows = new ArrayList<>();
+            List<String[]> rows = new ArrayList<>() {
+                @Override
+                public boolean add(String[] r) {
+                    System.out.println("[bench] " + String.join(" | ", r)); // also when a later step fails
+                    return super.add(r);
+                }
+            };
             try (Background ping = topo.track(new Background(c1.ns().wrap(List.of("ping", "-i", "0.2", "-s", "1000", "-w",
                     String.valueOf(WINDOW.toSeconds() * 3 + 120), "10.200.100.1")), topo.workDir().resolve("ping.log")))) {
                 ChromeDriver browser = WebBrowser.start(topo.workDir(), 1280, 1000);
