@@ -65,7 +65,7 @@ class InstallsIptablesTest {
             System.out.println("[ct] MEASURED iptables purge + bin/wirecagesrv (apt-get install iptables, first run) to \"listening on\": "
                     + readyMs + " ms");
             assertThat(log).contains("test: iptables removed")
-                    .contains("wirecagesrv: installing iptables with apt-get (missing: iptables)")
+                    .contains("wirecagesrv: installing iptables with apt-get (missing: iptables ip6tables)")
                     .contains("wirecagesrv: installed iptables")
                     .contains("first run: created /var/lib/wirecagesrv/wirecagesrv.toml");
             assertThat(log.indexOf("installing iptables")).as("the install is announced before the server starts")
