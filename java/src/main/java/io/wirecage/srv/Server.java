@@ -2,6 +2,7 @@ package io.wirecage.srv;
 
 import io.wirecage.srv.api.ApiServer;
 import io.wirecage.srv.api.Registrar;
+import io.wirecage.srv.config.ForwardChanges;
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.ExpiryWatcher;
 import io.wirecage.srv.config.WebSettings;
@@ -209,7 +210,8 @@ public final class Server implements AutoCloseable {
         device.start();
         log.info("data path: {}", device.ioDescription());
         if (web != null) {
-            web.start(new WebLive(publicKey));
+            web.start(new WebLive(publicKey, new ForwardChanges.ServerPorts(s.listen().getPort(),
+                    s.api() == null ? 0 : s.api().listen().getPort())));
             log.info("web console on {}", web.url());
         } else if (configFile != null) {
             log.info("web console off: no admin password ([web] password_hash; set one with `wirecagesrv web-password`)");
@@ -390,9 +392,21 @@ public final class Server implements AutoCloseable {
     /** The running server as the web console sees it. */
     private final class WebLive implements io.wirecage.srv.web.Live {
         private final String publicKey;
+        private final ForwardChanges.ServerPorts ports;
 
-        WebLive(String publicKey) {
+        WebLive(String publicKey, ForwardChanges.ServerPorts ports) {
             this.publicKey = publicKey;
+            this.ports = ports;
+        }
+
+        @Override
+        public ForwardChanges.ServerPorts ports() {
+            return ports;
+        }
+
+        @Override
+        public boolean portInUse(String protocol, int port) {
+            return Server.portInUse(protocol, port);
         }
 
         @Override

@@ -38,7 +38,8 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * WireGuard). The steps build on each other (one server, one browser), in this order: no session or a
  * bad CSRF token changes nothing; log in; a client comes online and its received bytes rise while it
  * sends; create a client, decode its QR code from a screenshot, compare it with the shown config and
- * bring a real client up with it; disable it and see its traffic stop within 2 s; an expiry in the past
+ * bring a real client up with it; disable it and see its traffic stop within 2 s; add a
+ * port forward (its [[forward]] table and tagged DNAT rule appear) and remove it again; an expiry in the past
  * disables a peer; 10 wrong passwords are rate-limited. It also writes docs/web-dashboard.png and
  * docs/web-new-client.png.
  */
@@ -311,11 +312,62 @@ class WebConsoleTest {
         return last;
     }
 
+    /** The server namespace's nat table rules with this server's tag and a DNAT to {@code port}'s forward. */
+    static List<String> taggedDnat(int publicPort) {
+        Cmd.Result nat = topo.server().exec("iptables", "-t", "nat", "-S");
+        String tag = ServerProcess.ruleTag(server.tunName());
+        return nat.stdoutLines().stream().filter(l -> l.contains(tag) && l.contains("-j DNAT")
+                && l.contains("--dport " + publicPort + " ")).toList();
+    }
+
     @Test
     @Order(6)
+    void addAndRemoveAPortForwardThroughTheBrowser() {
+        int publicPort = 48080;
+        assertThat(taggedDnat(publicPort)).as("no DNAT rule before").isEmpty();
+        browser.get(base + "/");
+        WebElement forwards = row("laptop").findElement(By.cssSelector("td.forwards"));
+        assertThat(forwards.getText()).startsWith("none");
+        forwards.findElement(By.cssSelector("details summary")).click();
+        WebElement form = forwards.findElement(By.cssSelector("form.forward-add"));
+        new org.openqa.selenium.support.ui.Select(form.findElement(By.name("protocol"))).selectByValue("tcp");
+        form.findElement(By.name("public_port")).sendKeys(Integer.toString(publicPort));
+        form.findElement(By.name("target_port")).sendKeys("8000");
+        form.findElement(By.cssSelector("button[type=submit]")).click();
+        await("the forward added", Duration.ofSeconds(10), () -> browser.findElement(By.id("flash")).getText()
+                .equals("Added a port forward to laptop"));
+        assertThat(row("laptop").findElement(By.cssSelector("li[data-forward='tcp/" + publicPort + "']")).getText())
+                .startsWith("tcp " + publicPort + " \u2192 8000");
+        assertThat(config.read()).contains("[[forward]]\nprotocol = \"tcp\"\npublic_port = " + publicPort + "\ntarget_port = 8000\n")
+                .contains("public_key = \"" + laptopKey.publicKey() + "\"");
+        List<String> rules = taggedDnat(publicPort);
+        assertThat(rules).as("the tagged DNAT rule of the forward").hasSize(1);
+        assertThat(rules.get(0)).contains("-p tcp").contains("--to-destination " + topo.client(1).tunnelAddr() + ":8000");
+
+        // a refused forward (the same port again) shows the reason like every other action and changes nothing
+        WebElement again = row("laptop").findElement(By.cssSelector("td.forwards"));
+        again.findElement(By.cssSelector("details summary")).click();
+        WebElement form2 = again.findElement(By.cssSelector("form.forward-add"));
+        form2.findElement(By.name("public_port")).sendKeys(Integer.toString(publicPort));
+        form2.findElement(By.name("target_port")).sendKeys("9000");
+        form2.findElement(By.cssSelector("button[type=submit]")).click();
+        await("the refusal", Duration.ofSeconds(10), () -> browser.findElement(By.id("flash")).getText()
+                .equals("tcp port " + publicPort + " is already forwarded"));
+        assertThat(config.read()).doesNotContain("target_port = 9000");
+
+        row("laptop").findElement(By.cssSelector("li[data-forward='tcp/" + publicPort + "'] form.forward-remove button")).click();
+        await("the forward removed", Duration.ofSeconds(10), () -> browser.findElement(By.id("flash")).getText()
+                .equals("Removed a port forward of laptop"));
+        assertThat(row("laptop").findElement(By.cssSelector("td.forwards")).getText()).startsWith("none");
+        assertThat(config.read()).doesNotContain("[[forward]]");
+        assertThat(taggedDnat(publicPort)).as("the DNAT rule is gone").isEmpty();
+    }
+
+    @Test
+    @Order(7)
     void anExpiryInThePastDisablesThePeer() {
         browser.get(base + "/");
-        row("laptop").findElement(By.cssSelector("details summary")).click();
+        row("laptop").findElement(By.cssSelector("td.actions details summary")).click();
         WebElement input = row("laptop").findElement(By.cssSelector("input.expires-input"));
         input.sendKeys("2020-01-01T00:00");
         row("laptop").findElement(By.cssSelector("button.set-expiry")).click();
@@ -338,7 +390,7 @@ class WebConsoleTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void tenWrongPasswordsGetRateLimited() {
         browser.manage().deleteAllCookies();
         for (int i = 1; i <= 10; i++) {

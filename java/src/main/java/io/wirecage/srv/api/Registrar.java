@@ -8,10 +8,10 @@ import io.wirecage.srv.config.ConfigFile;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.Ipv6Prefix;
 import io.wirecage.srv.config.PeerEntry;
+import io.wirecage.srv.config.ForwardChanges;
 import io.wirecage.srv.config.PortForward;
 import io.wirecage.srv.config.ServerSettings;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,7 +39,7 @@ public final class Registrar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Registrar.class);
     /** Name prefix of peers created by the API (the rest is the start of the key, in hex). */
     public static final String NAME_PREFIX = "wirecage-";
-    static final int MAX_FORWARDS_PER_PEER = 16;
+    static final int MAX_FORWARDS_PER_PEER = ForwardChanges.MAX_PER_PEER;
     static final int MIN_PUBLIC_PORT = 1024;
     /** Changes waiting for the writer; beyond this a request gets 503 at once instead of waiting. */
     static final int MAX_PENDING = 4096;
@@ -78,39 +78,33 @@ public final class Registrar implements AutoCloseable {
         String apply();
     }
 
-    /** Whether something on this host already listens on a port (a forward would hide it from outside). */
-    @FunctionalInterface
-    public interface PortProbe {
-        boolean inUse(String protocol, int port);
-    }
-
     private final Path configFile;
     private final String serverPublicKey;
     private final Base64Key serverKey;
-    private final InetSocketAddress wgListen;
     private final ApiSettings api;
     private final int prefixLength;
     /** The IPv6 subnet's prefix length, 0 with IPv6 inside the tunnel off. */
     private final int prefixLength6;
     private final Live live;
-    private final PortProbe probe;
+    private final ForwardChanges.PortProbe probe;
+    private final ForwardChanges.ServerPorts ports;
     private final LongSupplier clock;
     private final TokenBucket newPeers;
     private final BlockingQueue<Change> queue = new ArrayBlockingQueue<>(MAX_PENDING);
     private final Thread writer;
     private volatile boolean closed;
 
-    public Registrar(Path configFile, Base64Key serverPublicKey, ServerSettings settings, Live live, PortProbe probe,
+    public Registrar(Path configFile, Base64Key serverPublicKey, ServerSettings settings, Live live, ForwardChanges.PortProbe probe,
                      LongSupplier clock) {
         this.configFile = configFile;
         this.serverKey = serverPublicKey;
         this.serverPublicKey = serverPublicKey.base64();
-        this.wgListen = settings.listen();
         this.api = settings.api();
         this.prefixLength = settings.subnet().length();
         this.prefixLength6 = settings.ipv6() ? settings.subnet6().length() : 0;
         this.live = live;
         this.probe = probe;
+        this.ports = new ForwardChanges.ServerPorts(settings.listen().getPort(), settings.api().listen().getPort());
         this.clock = clock;
         this.newPeers = new TokenBucket(api.newPeersPerMinute(), api.newPeersPerMinute() / 60.0, clock.getAsLong());
         this.writer = Thread.ofPlatform().name("api-writer").daemon().start(this::writeLoop);
@@ -349,19 +343,20 @@ public final class Registrar implements AutoCloseable {
         PortForward wanted = new PortForward(a.protocol(), a.publicPort(), a.targetPort(), a.key(), 0);
         PortForward existing = cfg.forward(a.protocol(), a.publicPort());
         Ipv4Prefix peerIp = peer.allowedIps().get(0);
-        if (existing != null) {
-            replies.put(a, existing.sameAs(wanted) ? forwarded(wanted, peerIp) : Reply.error(409, "port already in use"));
+        if (existing != null && existing.sameAs(wanted)) {
+            replies.put(a, forwarded(wanted, peerIp)); // asked again: the same answer
             return false;
         }
-        String own = ServerSettings.portUsedByServer(a.protocol(), a.publicPort(), wgListen.getPort(), api.listen().getPort());
-        if (own != null || probe.inUse(a.protocol(), a.publicPort())) {
-            log.info("api: refused a forward of {} port {}: {}", a.protocol(), a.publicPort(),
-                    own != null ? own : "a local program listens on it");
-            replies.put(a, Reply.error(409, "port already in use"));
-            return false;
-        }
-        if (cfg.forwards().stream().filter(f -> f.peerKey().equals(a.key())).count() >= MAX_FORWARDS_PER_PEER) {
-            replies.put(a, Reply.error(403, "too many port forwards for this peer (at most " + MAX_FORWARDS_PER_PEER + ")"));
+        try {
+            ForwardChanges.check(cfg, wanted, ports, probe);
+        } catch (ForwardChanges.Refused e) {
+            if (e.reason() == ForwardChanges.Reason.TOO_MANY) {
+                replies.put(a, Reply.error(403, e.getMessage()));
+            } else {
+                // whose port it is (the server's, a local program's) is the operator's business, not the client's
+                log.info("api: refused a forward of {} port {}: {}", a.protocol(), a.publicPort(), e.getMessage());
+                replies.put(a, Reply.error(409, "port already in use"));
+            }
             return false;
         }
         ConfigEditor.appendForward(cfg, wanted);

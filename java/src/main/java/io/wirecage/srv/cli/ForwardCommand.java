@@ -2,9 +2,8 @@ package io.wirecage.srv.cli;
 
 import io.wirecage.srv.Server;
 import io.wirecage.srv.config.ApiSettings;
-import io.wirecage.srv.config.Base64Key;
-import io.wirecage.srv.config.ConfigEditor;
 import io.wirecage.srv.config.ConfigFile;
+import io.wirecage.srv.config.ForwardChanges;
 import io.wirecage.srv.config.Ipv4Prefix;
 import io.wirecage.srv.config.PeerEntry;
 import io.wirecage.srv.config.PortForward;
@@ -49,31 +48,10 @@ final class ForwardCommand extends ConfigCommand {
 
         @Override
         public Integer call() throws IOException {
-            String proto = protocol.toLowerCase(Locale.ROOT);
-            if (!PortForward.isProtocol(proto)) {
-                throw new IllegalArgumentException("protocol must be 'tcp' or 'udp', not '" + protocol + "'");
-            }
-            if (publicPort < 1 || publicPort > 65535 || targetPort < 1 || targetPort > 65535) {
-                throw new IllegalArgumentException("ports must be 1..65535");
-            }
             Path file = parent.configFile();
-            PortForward added = ConfigEditor.locked(file, cfg -> {
-                PeerEntry p = findPeer(cfg, peer);
-                PortForward f = new PortForward(proto, publicPort, targetPort, p.publicKey(), 0);
-                if (cfg.forward(proto, publicPort) != null) {
-                    throw new IllegalArgumentException(proto + " port " + publicPort + " is already forwarded (forward list)");
-                }
-                String own = ServerSettings.portUsedByServer(proto, publicPort, wgListen(cfg).getPort(), apiPort(cfg));
-                if (own != null) {
-                    throw new IllegalArgumentException("cannot forward " + own);
-                }
-                if (Server.portInUse(proto, publicPort)) {
-                    throw new IllegalArgumentException(proto + " port " + publicPort
-                            + " is in use by a program on this host; a forward would hide it from outside");
-                }
-                ConfigEditor.appendForward(cfg, f);
-                return f;
-            });
+            ConfigFile before = ConfigFile.load(file);
+            PortForward added = ForwardChanges.add(file, peer, protocol, publicPort, targetPort,
+                    new ForwardChanges.ServerPorts(wgListen(before).getPort(), apiPort(before)), Server::portInUse);
             ConfigFile cfg = ConfigFile.load(file);
             PrintWriter err = parent.spec.commandLine().getErr();
             err.println("wirecagesrv: forwarding " + added.protocol() + " port " + added.publicPort() + " to peer '" + peer
@@ -99,14 +77,7 @@ final class ForwardCommand extends ConfigCommand {
         public Integer call() throws IOException {
             String proto = protocol.toLowerCase(Locale.ROOT);
             Path file = parent.configFile();
-            ConfigEditor.locked(file, cfg -> {
-                PortForward f = cfg.forward(proto, publicPort);
-                if (f == null) {
-                    throw new IllegalArgumentException("no forward of " + proto + " port " + publicPort + " in " + file);
-                }
-                ConfigEditor.removeForward(cfg, f);
-                return f;
-            });
+            ForwardChanges.remove(file, proto, publicPort);
             PrintWriter err = parent.spec.commandLine().getErr();
             err.println("wirecagesrv: removed the forward of " + proto + " port " + publicPort + " from " + file);
             parent.notifyServer(file, ConfigFile.load(file), err);
@@ -136,21 +107,6 @@ final class ForwardCommand extends ConfigCommand {
             out.flush();
             return 0;
         }
-    }
-
-    static PeerEntry findPeer(ConfigFile cfg, String nameOrKey) {
-        PeerEntry p = cfg.peer(nameOrKey);
-        if (p == null) {
-            try {
-                p = cfg.peerByKey(Base64Key.parse(nameOrKey));
-            } catch (IllegalArgumentException e) {
-                // not a key either
-            }
-        }
-        if (p == null) {
-            throw new IllegalArgumentException("no peer named '" + nameOrKey + "' (or with that key) in " + cfg.file());
-        }
-        return p;
     }
 
     private static InetSocketAddress wgListen(ConfigFile cfg) {

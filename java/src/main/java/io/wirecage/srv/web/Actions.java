@@ -3,8 +3,10 @@ package io.wirecage.srv.web;
 import io.wirecage.srv.cli.Qr;
 import io.wirecage.srv.config.Base64Key;
 import io.wirecage.srv.config.ConfigFile;
+import io.wirecage.srv.config.ForwardChanges;
 import io.wirecage.srv.config.PeerChanges;
 import io.wirecage.srv.config.PeerEntry;
+import io.wirecage.srv.config.PortForward;
 import io.wirecage.srv.config.ServerSettings;
 import io.wirecage.srv.config.WgQuickFile;
 import io.wirecage.srv.nativebridge.Keys;
@@ -91,6 +93,26 @@ final class Actions {
         Instant t = PeerChanges.parseExpiry(when);
         PeerChanges.edit(file, name, p -> p.withExpires(t));
         apply((t == null ? "cleared the expiry of" : "set the expiry " + t + " on") + " peer '" + name + "'");
+    }
+
+    /** Forwards a public port of the server to {@code targetPort} of the peer (ForwardChanges: the `forward add` rules). */
+    void addForward(String name, String protocol, String publicPort, String targetPort) throws IOException {
+        PortForward f = ForwardChanges.add(file, name, protocol, port("public port", publicPort), port("target port", targetPort),
+                live.ports(), live::portInUse);
+        apply("forwarding " + f.protocol() + " port " + f.publicPort() + " to peer '" + name + "' port " + f.targetPort());
+    }
+
+    void removeForward(String protocol, String publicPort) throws IOException {
+        PortForward f = ForwardChanges.remove(file, protocol, port("public port", publicPort));
+        apply("removed the forward of " + f.protocol() + " port " + f.publicPort());
+    }
+
+    private static int port(String what, String text) {
+        try {
+            return Integer.parseInt(text == null ? "" : text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " must be a number 1..65535");
+        }
     }
 
     private void apply(String what) {

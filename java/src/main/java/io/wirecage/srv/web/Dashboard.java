@@ -25,7 +25,7 @@ final class Dashboard {
     /** One peer as shown. handshakeAgoMillis is -1 for never; endpoint null for none. */
     record Row(String name, String publicKey, String address, boolean enabled, String expires, String endpoint,
                boolean online, long handshakeAgoMillis, long rxBytes, long txBytes, int rxRate, int txRate,
-               List<String> forwards) {
+               List<PortForward> forwards) {
         String status() {
             return !enabled ? "disabled" : online ? "online" : "offline";
         }
@@ -68,8 +68,7 @@ final class Dashboard {
                 ep = e == null ? null : EndpointFormat.format(e);
             }
             int[] rate = running == null ? new int[2] : history.current(p.publicKey());
-            List<String> forwards = cfg.forwards().stream().filter(f -> f.peerKey().equals(p.publicKey()))
-                    .map(Dashboard::describe).toList();
+            List<PortForward> forwards = cfg.forwards().stream().filter(f -> f.peerKey().equals(p.publicKey())).toList();
             rows.add(new Row(p.name() != null ? p.name() : p.publicKey().shortForm(), p.publicKey().base64(),
                     String.join(", ", p.allowedIpsText()), p.enabled(),
                     p.expires() == null ? null : p.expires().toString(), ep, ago >= 0 && ago < ONLINE_MILLIS, ago, rx, tx,

@@ -1,5 +1,6 @@
 package io.wirecage.srv.web;
 
+import io.wirecage.srv.config.ForwardChanges;
 import io.wirecage.srv.device.Device;
 
 /** The running server, as the web console needs it. */
@@ -11,4 +12,10 @@ public interface Live {
 
     /** Applies the config file now (a reload); "ok=1..." or "error=...". */
     String apply();
+
+    /** The running server's own ports, which a forward may not take. */
+    ForwardChanges.ServerPorts ports();
+
+    /** Whether a program on this host listens on the port (a forward would hide it from outside). */
+    boolean portInUse(String protocol, int port);
 }

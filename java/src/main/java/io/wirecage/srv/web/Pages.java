@@ -1,5 +1,6 @@
 package io.wirecage.srv.web;
 
+import io.wirecage.srv.config.PortForward;
 import java.util.List;
 
 /**
@@ -96,9 +97,9 @@ final class Pages {
                 .append(n).append("\"><path class=\"in\" d=\"\"/><path class=\"out\" d=\"\"/></svg><span class=\"now\">")
                 .append(Html.bytes(r.rxRate())).append("/s in, ").append(Html.bytes(r.txRate())).append("/s out</span></td>")
                 .append("<td data-label=\"Expires\" class=\"expires\">").append(r.expires() == null ? "never" : Html.esc(r.expires()))
-                .append("</td><td data-label=\"Forwards\">")
-                .append(r.forwards().isEmpty() ? "none" : Html.esc(String.join(", ", r.forwards()))).append("</td>")
-                .append("<td data-label=\"Actions\" class=\"actions\">");
+                .append("</td><td data-label=\"Forwards\" class=\"forwards\">");
+        forwards(sb, r, csrf);
+        sb.append("</td><td data-label=\"Actions\" class=\"actions\">");
         String toggle = r.enabled() ? "disable" : "enable";
         sb.append(actionForm(csrf, r.name(), toggle, "<button type=\"submit\" class=\"" + toggle + "\" aria-label=\""
                 + (r.enabled() ? "Disable " : "Enable ") + n + "\">" + (r.enabled() ? "Disable" : "Enable") + "</button>", ""));
@@ -113,6 +114,37 @@ final class Pages {
         sb.append("</details>");
         sb.append("<a class=\"remove\" href=\"/peer/remove?name=").append(java.net.URLEncoder.encode(r.name(), java.nio.charset.StandardCharsets.UTF_8))
                 .append("\">Remove\u2026</a></td></tr>");
+    }
+
+    /** The peer's forwards, each with its Remove button, and a folded form to add one (ForwardChanges' rules). */
+    private static void forwards(StringBuilder sb, Dashboard.Row r, String csrf) {
+        String n = Html.esc(r.name());
+        if (r.forwards().isEmpty()) {
+            sb.append("none");
+        } else {
+            sb.append("<ul class=\"forward-list\">");
+            for (PortForward f : r.forwards()) {
+                String what = Html.esc(Dashboard.describe(f));
+                sb.append("<li data-forward=\"").append(f.protocol()).append('/').append(f.publicPort()).append("\">")
+                        .append(what).append(" <form method=\"post\" action=\"/forward/remove\" class=\"forward-remove\">")
+                        .append(csrfField(csrf)).append("<input type=\"hidden\" name=\"name\" value=\"").append(n)
+                        .append("\"><input type=\"hidden\" name=\"protocol\" value=\"").append(f.protocol())
+                        .append("\"><input type=\"hidden\" name=\"public_port\" value=\"").append(f.publicPort())
+                        .append("\"><button type=\"submit\" aria-label=\"Remove the forward ").append(what).append(" of ").append(n)
+                        .append("\">Remove</button></form></li>");
+            }
+            sb.append("</ul>");
+        }
+        String id = "f" + Integer.toHexString(r.publicKey().hashCode());
+        sb.append("<details><summary>Add forward</summary><form method=\"post\" action=\"/forward/add\" class=\"inline forward-add\">")
+                .append(csrfField(csrf)).append("<input type=\"hidden\" name=\"name\" value=\"").append(n).append("\">")
+                .append("<label for=\"").append(id).append("-proto\">Protocol</label><select id=\"").append(id)
+                .append("-proto\" name=\"protocol\"><option value=\"tcp\">tcp</option><option value=\"udp\">udp</option></select>")
+                .append("<label for=\"").append(id).append("-pub\">Public port (of the server)</label><input id=\"").append(id)
+                .append("-pub\" name=\"public_port\" type=\"number\" min=\"1\" max=\"65535\" required>")
+                .append("<label for=\"").append(id).append("-tgt\">Target port (of ").append(n).append(")</label><input id=\"")
+                .append(id).append("-tgt\" name=\"target_port\" type=\"number\" min=\"1\" max=\"65535\" required>")
+                .append("<button type=\"submit\">Add forward</button></form></details>");
     }
 
     private static String actionForm(String csrf, String name, String action, String inner, String cls) {

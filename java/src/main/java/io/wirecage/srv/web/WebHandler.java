@@ -168,6 +168,9 @@ final class WebHandler extends Handler.Abstract {
                 case "/peer/rename" -> actions.rename(name, form.getValue("new_name"));
                 case "/peer/remove" -> actions.remove(name);
                 case "/peer/expire" -> actions.expire(name, form.getValue("expires"));
+                case "/forward/add" -> actions.addForward(name, form.getValue("protocol"), form.getValue("public_port"),
+                        form.getValue("target_port"));
+                case "/forward/remove" -> actions.removeForward(form.getValue("protocol"), form.getValue("public_port"));
                 default -> {
                     return plain(response, callback, 404, "not found");
                 }
@@ -186,6 +189,8 @@ final class WebHandler extends Handler.Abstract {
             case "/peer/disable" -> "Disabled " + name;
             case "/peer/rename" -> "Renamed " + name;
             case "/peer/remove" -> "Removed " + name;
+            case "/forward/add" -> "Added a port forward to " + name;
+            case "/forward/remove" -> "Removed a port forward of " + name;
             default -> "Set the expiry of " + name;
         };
     }

@@ -2,13 +2,17 @@ package io.wirecage.srv.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wirecage.srv.config.Base64Key;
+import io.wirecage.srv.config.PortForward;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PagesTest {
+    static final Base64Key KEY = Base64Key.parse("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=");
+
     static Dashboard.Row row(String name, boolean enabled, boolean online) {
         return new Dashboard.Row(name, "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "10.200.100.2/32", enabled, null,
-                "198.51.100.7:4242", online, online ? 12_000 : -1, 1536, 10, 100, 0, List.of("tcp 8080 \u2192 80"));
+                "198.51.100.7:4242", online, online ? 12_000 : -1, 1536, 10, 100, 0, List.of(new PortForward("tcp", 8080, 80, KEY, 0)));
     }
 
     @Test
@@ -28,6 +32,34 @@ class PagesTest {
         assertThat(html).contains("\u25cf online", "\u25cb offline", "\u2298 disabled", "12 s ago", "never", "1.5 KiB",
                 "tcp 8080 \u2192 80");
         assertThat(html).contains("aria-label=\"Disable a\"").contains("aria-label=\"Enable c\"");
+    }
+
+    @Test
+    void eachForwardHasARemoveFormAndThePeerAnAddFormWithLabelsAndTheCsrfToken() {
+        Dashboard.Row none = new Dashboard.Row("b", "yTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", "10.200.100.3/32", true, null,
+                null, false, -1, 0, 0, 0, 0, List.of());
+        String html = Pages.dashboard(new Dashboard.ServerCard("K", "e:1", 1, 0, 0, 0, 0, 2, 0), List.of(row("a<", true, true), none),
+                "tok", null, false);
+        String remove = "<form method=\"post\" action=\"/forward/remove\" class=\"forward-remove\"><input type=\"hidden\" "
+                + "name=\"csrf\" value=\"tok\"><input type=\"hidden\" name=\"name\" value=\"a&lt;\"><input type=\"hidden\" "
+                + "name=\"protocol\" value=\"tcp\"><input type=\"hidden\" name=\"public_port\" value=\"8080\">"
+                + "<button type=\"submit\" aria-label=\"Remove the forward tcp 8080 \u2192 80 of a&lt;\">Remove</button></form>";
+        assertThat(html).contains("<li data-forward=\"tcp/8080\">tcp 8080 \u2192 80 " + remove + "</li>");
+        assertThat(html.split("action=\"/forward/remove\"").length - 1).as("one Remove per forward").isEqualTo(1);
+        assertThat(html.split("action=\"/forward/add\"").length - 1).as("one add form per peer").isEqualTo(2);
+        // every control of the add form has a label pointing at it
+        for (String control : List.of("-proto", "-pub", "-tgt")) {
+            int at = html.indexOf(control + "\" name=");
+            assertThat(at).as(control).isPositive();
+            String id = html.substring(html.lastIndexOf("id=\"", at) + 4, at + control.length());
+            assertThat(html).contains("<label for=\"" + id + "\">");
+        }
+        assertThat(html).contains("name=\"protocol\"><option value=\"tcp\">tcp</option><option value=\"udp\">udp</option></select>")
+                .contains("name=\"public_port\" type=\"number\" min=\"1\" max=\"65535\" required")
+                .contains("name=\"target_port\" type=\"number\" min=\"1\" max=\"65535\" required");
+        int addB = html.lastIndexOf("action=\"/forward/add\"");
+        assertThat(html.substring(addB, html.indexOf("</form>", addB)))
+                .contains("name=\"csrf\" value=\"tok\"").contains("name=\"name\" value=\"b\"");
     }
 
     @Test
