@@ -263,17 +263,17 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, WebSec
                     mtu == null ? null : mtu.intValue(), dns, endpoint, string(t, "tun_name", w, block), net6, ipv6);
         }
 
-        ApiSection api(JsonNode toml) {
-            JsonNode t = toml.get("api");
-            if (t == null) {
-                return ApiSection.EMPTY;
+        /** The [NAME] table, or null when the file has none. */
+        private JsonNode table(JsonNode toml, String name) {
+            JsonNode t = toml.get(name);
+            if (t != null && !t.isObject()) {
+                throw new ConfigException(file, lines.keyLine(lines.topLevel(), name), "'" + name + "' must be a table: [" + name + "]");
             }
-            TomlLines.Block block = lines.table("api");
-            if (!t.isObject()) {
-                throw new ConfigException(file, lines.keyLine(lines.topLevel(), "api"), "'api' must be a table: [api]");
-            }
-            String w = "[api] ";
-            unknownKeys(t, API_KEYS, w, block);
+            return t;
+        }
+
+        /** `listen`: ADDRESS:PORT with a port in 1..65535, or null. */
+        private String listen(JsonNode t, String w, TomlLines.Block block, String example) {
             String listen = string(t, "listen", w, block);
             if (listen != null) {
                 int colon = listen.lastIndexOf(':');
@@ -285,9 +285,32 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, WebSec
                 }
                 if (port < 1 || port > 65535) {
                     throw new ConfigException(file, lines.keyLine(block, "listen"), w + "listen: '" + listen
-                            + "' must be ADDRESS:PORT, e.g. 0.0.0.0:8443");
+                            + "' must be ADDRESS:PORT, e.g. " + example);
                 }
             }
+            return listen;
+        }
+
+        /** `tls_cert` and `tls_key`: both or neither; {cert, key}, each null when unset. */
+        private Path[] tlsPair(JsonNode t, String w, TomlLines.Block block) {
+            String cert = string(t, "tls_cert", w, block);
+            String key = string(t, "tls_key", w, block);
+            if ((cert == null) != (key == null)) {
+                throw new ConfigException(file, lines.keyLine(block, cert == null ? "tls_key" : "tls_cert"),
+                        w + "tls_cert and tls_key go together: set both or neither");
+            }
+            return new Path[] {cert == null ? null : Path.of(cert), key == null ? null : Path.of(key)};
+        }
+
+        ApiSection api(JsonNode toml) {
+            JsonNode t = table(toml, "api");
+            if (t == null) {
+                return ApiSection.EMPTY;
+            }
+            TomlLines.Block block = lines.table("api");
+            String w = "[api] ";
+            unknownKeys(t, API_KEYS, w, block);
+            String listen = listen(t, w, block, "0.0.0.0:8443");
             String token = string(t, "auth_token", w, block);
             String tokenFile = string(t, "auth_token_file", w, block);
             if (token != null && tokenFile != null) {
@@ -297,57 +320,31 @@ public record ConfigFile(Path file, ServerSection server, ApiSection api, WebSec
             if (endpoint != null && endpoint.lastIndexOf(':') <= 0) {
                 throw new ConfigException(file, lines.keyLine(block, "endpoint"), w + "endpoint: '" + endpoint + "' must be HOST:PORT");
             }
-            String cert = string(t, "tls_cert", w, block);
-            String key = string(t, "tls_key", w, block);
-            if ((cert == null) != (key == null)) {
-                throw new ConfigException(file, lines.keyLine(block, cert == null ? "tls_key" : "tls_cert"),
-                        w + "tls_cert and tls_key go together: set both or neither");
-            }
+            Path[] tls = tlsPair(t, w, block);
             Long rate = integer(t, "new_peers_per_minute", w, block);
             if (rate != null && (rate < 1 || rate > 100_000)) {
                 throw new ConfigException(file, lines.keyLine(block, "new_peers_per_minute"), w + "new_peers_per_minute must be 1..100000");
             }
-            return new ApiSection(listen, token, tokenFile == null ? null : Path.of(tokenFile), endpoint,
-                    cert == null ? null : Path.of(cert), key == null ? null : Path.of(key), rate == null ? null : rate.intValue());
+            return new ApiSection(listen, token, tokenFile == null ? null : Path.of(tokenFile), endpoint, tls[0], tls[1],
+                    rate == null ? null : rate.intValue());
         }
 
         WebSection web(JsonNode toml) {
-            JsonNode t = toml.get("web");
+            JsonNode t = table(toml, "web");
             if (t == null) {
                 return WebSection.EMPTY;
             }
             TomlLines.Block block = lines.table("web");
-            if (!t.isObject()) {
-                throw new ConfigException(file, lines.keyLine(lines.topLevel(), "web"), "'web' must be a table: [web]");
-            }
             String w = "[web] ";
             unknownKeys(t, WEB_KEYS, w, block);
-            String listen = string(t, "listen", w, block);
-            if (listen != null) {
-                int colon = listen.lastIndexOf(':');
-                int port = -1;
-                try {
-                    port = colon < 0 ? -1 : Integer.parseInt(listen.substring(colon + 1));
-                } catch (NumberFormatException e) {
-                    // reported below
-                }
-                if (port < 1 || port > 65535) {
-                    throw new ConfigException(file, lines.keyLine(block, "listen"), w + "listen: '" + listen
-                            + "' must be ADDRESS:PORT, e.g. " + WebSection.DEFAULT_LISTEN);
-                }
-            }
+            String listen = listen(t, w, block, WebSection.DEFAULT_LISTEN);
             String hash = string(t, "password_hash", w, block);
             if (hash != null && !WebSection.looksLikeBcrypt(hash)) {
                 throw new ConfigException(file, lines.keyLine(block, "password_hash"), w
                         + "password_hash is not a bcrypt hash; set it with `wirecagesrv web-password`");
             }
-            String cert = string(t, "tls_cert", w, block);
-            String key = string(t, "tls_key", w, block);
-            if ((cert == null) != (key == null)) {
-                throw new ConfigException(file, lines.keyLine(block, cert == null ? "tls_key" : "tls_cert"),
-                        w + "tls_cert and tls_key go together: set both or neither");
-            }
-            return new WebSection(listen, hash, cert == null ? null : Path.of(cert), key == null ? null : Path.of(key));
+            Path[] tls = tlsPair(t, w, block);
+            return new WebSection(listen, hash, tls[0], tls[1]);
         }
 
         List<PortForward> forwards(JsonNode toml) {

@@ -227,6 +227,10 @@ public final class Device implements AutoCloseable {
         } catch (IOException e) {
             counters.droppedSendFailed.incrementAndGet();
             return false;
+        } finally {
+            // The callers reuse buf with absolute reads of its whole capacity (e.g. the initiator's key and
+            // timestamp at 0..44 after classify): a short send (a 32-byte keepalive) must not leave a limit.
+            buf.clear();
         }
     }
 

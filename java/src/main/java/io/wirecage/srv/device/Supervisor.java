@@ -63,7 +63,7 @@ final class Supervisor {
         if (suppressed >= 0) {
             log.error("{}: unexpected {} (the packet is dropped, the thread goes on{}){}", name, e.toString(),
                     suppressed > 0 ? "; " + suppressed + " more since the last report" : "",
-                    current != null ? " for peer " + current.label() : "");
+                    current != null ? " for peer " + current.label() : "", e); // with its stack trace: a bug to find
         }
     }
 
