@@ -353,8 +353,10 @@ pub fn send(fd: i32, b: &mut Batch, count: usize, v6_socket: bool, mut gso: bool
                 continue;
             }
             let (first, segs) = s.spans[done];
-            if e == libc::EIO && segs > 1 && gso {
-                // No GSO on this route: resend from this message's first entry without it.
+            if (e == libc::EIO || e == libc::EINVAL || e == libc::EMSGSIZE) && segs > 1 && gso {
+                // No GSO on this route (EIO: no checksum offload; EINVAL/EMSGSIZE: the segment and the
+                // headers of this address family exceed the route's MTU): resend from this message's
+                // first entry without it, instead of losing every segment.
                 gso = false;
                 flags |= SEND_GSO_FAILED;
                 i = first as usize;

@@ -199,6 +199,10 @@ class Ipv6TrafficTest {
             assertThat(download.isAlive()).as("the download still runs when the client roams").isTrue();
             client.ns().exec("wg", "set", client.interfaceName(), "peer", serverKey.publicKey(), "endpoint", slot.endpoint6());
             slot.ns().exec("ip", "-4", "addr", "flush", "dev", slot.clientVeth());
+            // A roaming client speaks first from its new address (mobile clients send on a network change);
+            // a pure TCP receiver whose last ACKs left before the switch would otherwise send nothing, and
+            // the server, which only follows authenticated packets, would keep sending to the dead address.
+            slot.ns().tryExec("ping", "-c", "3", "-i", "0.2", "-W", "1", INTERNET_ADDR);
             exit = download.awaitExit(Duration.ofSeconds(40));
             body = java.nio.file.Files.readAllBytes(downloaded);
         } finally {
