@@ -18,6 +18,7 @@ pub mod initiation;
 pub mod keys;
 pub mod offload;
 pub mod result;
+pub mod sockfilter;
 pub mod tunio;
 pub mod tunnel;
 pub mod udpio;

@@ -43,6 +43,8 @@ public final class Counters {
     final AtomicLong droppedHandshakeQueueFull = new AtomicLong();
     /** Datagrams that are no WireGuard message: unknown type, or a control message of the wrong size. */
     final AtomicLong droppedMalformed = new AtomicLong();
+    /** Datagrams the kernel dropped before the receive thread read them (socket filter, full receive buffer). */
+    volatile java.util.function.LongSupplier kernelDrops = () -> 0;
     /** ICMPv6 "administratively prohibited" answers to IPv6 packets from an address the peer does not own. */
     final AtomicLong icmp6ProhibitedSent = new AtomicLong();
 
@@ -90,6 +92,7 @@ public final class Counters {
         m.put("dropped_malformed_offload", droppedMalformedOffload.get());
         m.put("dropped_truncated", droppedTruncated.get());
         m.put("dropped_malformed", droppedMalformed.get());
+        m.put("dropped_in_kernel", kernelDrops.getAsLong());
         m.put("dropped_handshake_over_budget", droppedHandshakeOverBudget.get());
         m.put("dropped_handshake_queue_full", droppedHandshakeQueueFull.get());
         for (int i = 1; i < MAX_ERROR; i++) {

@@ -42,6 +42,8 @@ public final class Device implements AutoCloseable {
     /** One thread, so precomputations run in update order; idle between updates. */
     private final java.util.concurrent.ExecutorService peerSecrets = java.util.concurrent.Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().name("wg-peer-keys").daemon().unstarted(r));
+    /** The socket filter; null without a socket (unit tests of the peer logic). */
+    private final KernelScreen screen;
     private volatile PeerTable peers = PeerTable.empty();
     private volatile boolean running;
 
@@ -49,6 +51,10 @@ public final class Device implements AutoCloseable {
         this.identity = identity;
         this.udp = udp;
         this.tun = tun;
+        this.screen = udp == null ? null : new KernelScreen(udp.fd());
+        if (screen != null) {
+            counters.kernelDrops = screen::kernelDrops;
+        }
     }
 
     /** What a peer update did, for the log line. */
@@ -105,6 +111,9 @@ public final class Device implements AutoCloseable {
         // The data path routes by the table, not by Peer.settings: update settings, then build and publish.
         settingUpdates.forEach(Runnable::run);
         PeerTable table = new PeerTable(next);
+        if (screen != null) {
+            screen.indexLimit(table.indexLimit()); // before the table: the kernel must pass the new indexes
+        }
         peers = table;
         precomputePeerSecrets(next);
         int removed = 0;
@@ -204,6 +213,10 @@ public final class Device implements AutoCloseable {
 
     public PeerTable peers() {
         return peers;
+    }
+
+    KernelScreen screen() {
+        return screen;
     }
 
     public Counters counters() {

@@ -60,6 +60,11 @@ public final class PeerTable {
         return idx < byIndex.length ? byIndex[idx] : null;
     }
 
+    /** Peer indexes in this table are below this (and at least 1). */
+    public int indexLimit() {
+        return byIndex.length;
+    }
+
     public Peer byPeerIndex(int index) {
         return index >= 0 && index < byIndex.length ? byIndex[index] : null;
     }

@@ -40,6 +40,7 @@ final class Receive implements Runnable {
     private final HandshakeQueue queue;
     private final SourceBudget budget = new SourceBudget(BUDGET_ADDRESSES);
     private final Identity identity;
+    private final KernelScreen screen;
     private final boolean v6Socket;
     /** Cookie replies are written here. */
     private final ByteBuffer cookie = ByteBuffer.allocateDirect(Identity.MIN_CLASSIFY_OUT);
@@ -59,6 +60,7 @@ final class Receive implements Runnable {
         this.supervisor = new Supervisor(device, "wg-receive");
         this.queue = device.handshakeQueue();
         this.identity = device.identity();
+        this.screen = device.screen();
         this.v6Socket = device.udp().isV6();
         this.udpFd = device.udp().fd();
         this.tunFd = device.tun().fd();
@@ -97,6 +99,7 @@ final class Receive implements Runnable {
                 return true;
             }
             backoff.succeeded();
+            screen.maintain(System.nanoTime());
             for (int m = 0; m < n; m++) {
                 int off = rx.off(m);
                 int len = rx.len(m);
@@ -207,6 +210,7 @@ final class Receive implements Runnable {
         long now = System.nanoTime();
         if (queue.underLoad(now) && !budget.allow(family, hi, lo, now)) {
             counters.droppedHandshakeOverBudget.incrementAndGet();
+            screen.block(family, hi, lo, now); // the kernel drops its next handshakes for a while
             return;
         }
         boolean proven = queue.demandingCookies(); // then a message that passes carried a valid mac2
