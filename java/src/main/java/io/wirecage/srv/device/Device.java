@@ -46,6 +46,8 @@ public final class Device implements AutoCloseable {
     private final KernelScreen screen;
     private volatile PeerTable peers = PeerTable.empty();
     private volatile boolean running;
+    /** A throwaway device (HandshakeWarmup): completes handshakes without a log line or event. */
+    boolean quiet;
 
     public Device(Identity identity, UdpBind udp, LinuxTun tun) {
         this.identity = identity;
@@ -281,7 +283,9 @@ public final class Device implements AutoCloseable {
         }
         peerSecrets.shutdownNow();
         udp.close();
-        tun.close();
+        if (tun != null) {
+            tun.close(); // a warm-up device has none
+        }
         peers.all().forEach(Peer::close);
     }
 

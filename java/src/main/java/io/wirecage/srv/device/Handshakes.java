@@ -120,9 +120,11 @@ final class Handshakes {
                 peer.lastHandshakeMillis = System.currentTimeMillis();
                 peer.handshakes.incrementAndGet();
                 counters.handshakesCompleted.incrementAndGet();
-                log.info("handshake completed: peer {} from {}", peer.label(), Events.format(from));
-                if (sinceHandshake < 0 || sinceHandshake >= SESSION_MILLIS) {
-                    Events.connected(peer, from);
+                if (!device.quiet) {
+                    log.info("handshake completed: peer {} from {}", peer.label(), Events.format(from));
+                    if (sinceHandshake < 0 || sinceHandshake >= SESSION_MILLIS) {
+                        Events.connected(peer, from);
+                    }
                 }
             }
         } else if (code == DONE) {
