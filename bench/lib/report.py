@@ -45,6 +45,7 @@ def metric_defs(meta, counts):
         ("hs_all_s", f"{n} clients at once: time until all handshaked", "s", "lower"),
         ("hs_rate", f"{n} clients at once: handshakes per second", "1/s", "higher"),
         ("hs_median_s", f"{n} clients at once: median time per client", "s", "lower"),
+        ("hs_server_cpu_ms", f"{n} clients at once: server CPU for the burst", "CPU-ms", "lower"),
     ]
     for c in counts:
         defs.append((f"rss_{c}_mib", f"RSS, idle, {c:,} peer(s) configured", "MiB", "lower"))

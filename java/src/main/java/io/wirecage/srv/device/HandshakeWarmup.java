@@ -9,6 +9,8 @@ import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,6 +29,8 @@ import java.util.List;
 public final class HandshakeWarmup {
     /** Initiators take turns, so each one's TAI64N timestamps keep increasing (no replay drops). */
     private static final int INITIATORS = 8;
+    /** How long to wait at most for the JIT to finish what the warm-up gave it. */
+    private static final long JIT_WAIT_NANOS = 500_000_000L;
 
     private HandshakeWarmup() {}
 
@@ -65,10 +69,35 @@ public final class HandshakeWarmup {
             }
             int done = (int) (device.counters().handshakesCompleted.get() - before);
             device.close(); // no threads ran; closes the socket and the server side's tunnels
+            awaitJitQuiet();
             return done;
         } finally {
             initiators.forEach(Tunnel::close);
             clients.forEach(Identity::close);
+        }
+    }
+
+    /**
+     * Waits (at most {@link #JIT_WAIT_NANOS}) until the JIT's total compilation time stops growing, so the
+     * compilations the warm-up triggered run now and not while the first clients arrive.
+     */
+    private static void awaitJitQuiet() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long deadline = System.nanoTime() + JIT_WAIT_NANOS;
+        long last = jit.getTotalCompilationTime();
+        for (int quiet = 0; quiet < 3 && System.nanoTime() < deadline; ) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long t = jit.getTotalCompilationTime();
+            quiet = t == last ? quiet + 1 : 0;
+            last = t;
         }
     }
 }

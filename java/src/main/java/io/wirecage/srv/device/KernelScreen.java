@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 final class KernelScreen {
     private static final Logger log = LoggerFactory.getLogger(KernelScreen.class);
-    static final long BLOCK_MILLIS = 1000;
+    static final long BLOCK_MILLIS = 5000;
     static final long MIN_INSTALL_MILLIS = 20;
     private static final long BLOCK_NANOS = BLOCK_MILLIS * 1_000_000;
     private static final long MIN_INSTALL_NANOS = MIN_INSTALL_MILLIS * 1_000_000;

@@ -67,12 +67,13 @@ public final class WebServer implements AutoCloseable {
         Dashboard dashboard = new Dashboard(live, view, history, endpoint, System.nanoTime());
         Actions actions = new Actions(configFile, live, endpoint, links, Instant::now);
         SourceLimiter logins = new SourceLimiter(LOGIN_FAILURES, SECONDS_PER_LOGIN_FAILURE, 4096, System::nanoTime);
-        // the hash as now written: `wirecagesrv web-password` takes effect without a restart
+        // the hash as now written: `wirecagesrv web-password` takes effect without a restart; a file that
+        // cannot be read or parsed right now (an edit in progress) leaves the hash the server started with
         java.util.function.Supplier<String> hash = () -> {
             try {
                 ConfigFile cfg = view.current();
-                return cfg.web().passwordHash();
-            } catch (IOException e) {
+                return cfg.web().passwordHash(); // null (hash removed): no login succeeds
+            } catch (IOException | RuntimeException e) {
                 return settings.passwordHash();
             }
         };
