@@ -2,18 +2,15 @@ package io.wirecage.srv.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wirecage.srv.api.RawHttp;
 import io.wirecage.srv.device.Device;
 import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
-import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -36,13 +33,7 @@ class MetricsServerTest {
     }
 
     private String raw(String request) throws Exception {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-            s.setSoTimeout(5000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        }
+        return RawHttp.exchange(server.port(), request);
     }
 
     @Test

@@ -2,16 +2,13 @@ package io.wirecage.srv.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wirecage.srv.api.RawHttp;
 import io.wirecage.srv.config.ForwardChanges;
 import io.wirecage.srv.config.WebSettings;
 import io.wirecage.srv.device.Device;
 import io.wirecage.srv.nativebridge.Identity;
 import io.wirecage.srv.nativebridge.Keys;
-import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -37,13 +34,7 @@ class WebServerTest {
     }
 
     private String raw(String request) throws Exception {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-            s.setSoTimeout(5000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        }
+        return RawHttp.exchange(server.port(), request);
     }
 
     private static String post(String path, String body) {
