@@ -7,8 +7,8 @@
 //! - a data message shorter than 32 bytes (header and tag);
 //! - a response, cookie reply or data message whose receiver index is not one of the peer indexes the
 //!   server hands out (upper 24 bits in 1..index_limit; boringtun owns the lower 8);
-//! - handshake messages (initiation, response, cookie reply; never data) from a source address Java
-//!   blocked for a moment because it flooded past its handshake budget.
+//! - handshake messages (initiation, response, cookie reply; never data) from a source address (an
+//!   IPv6 /64) Java blocked for a moment because it flooded past its handshake budget.
 //!
 //! Java keeps every check of its own (the screen is only a cheaper first cut, and it sees only the
 //! first datagram of a GRO train). The kernel counts what the filter drops in the socket's drop
@@ -129,9 +129,9 @@ fn load_peer_index(p: &mut Program, o: u32) {
 }
 
 /// The filter program. `index_limit`: peer indexes are 1..index_limit (exclusive). `blocked4`: IPv4
-/// addresses (host order); `blocked6`: IPv6 addresses as four host-order words each. At most
+/// addresses (host order); `blocked6`: IPv6 /64 prefixes as two host-order words each. At most
 /// [`MAX_BLOCKED`] of each are used.
-pub fn program(index_limit: u32, blocked4: &[u32], blocked6: &[[u32; 4]]) -> Vec<libc::sock_filter> {
+pub fn program(index_limit: u32, blocked4: &[u32], blocked6: &[[u32; 2]]) -> Vec<libc::sock_filter> {
     let blocked4 = &blocked4[..blocked4.len().min(MAX_BLOCKED)];
     let blocked6 = &blocked6[..blocked6.len().min(MAX_BLOCKED)];
     let mut p = Program::new();
@@ -177,10 +177,10 @@ pub fn program(index_limit: u32, blocked4: &[u32], blocked6: &[[u32; 4]]) -> Vec
         p.ja(sources_ok);
         p.place(v6);
         for a in blocked6 {
-            // the four words of the IPv6 source at network offset 8; any mismatch skips this entry
+            // the first two words of the IPv6 source at network offset 8; a mismatch skips this entry
             for (w, &word) in a.iter().enumerate() {
                 p.emit(LD_W_ABS, (SKF_NET_OFF + 8 + 4 * w as i32) as u32);
-                let rest = (3 - w) as u8 * 2 + 1; // the remaining loads and tests, then the ret
+                let rest = (1 - w) as u8 * 2 + 1; // the remaining load and test, then the ret
                 p.ins.push(op(JEQ_K, 0, rest, word));
             }
             p.emit(RET_K, DROP);
@@ -271,9 +271,9 @@ pub extern "system" fn Java_io_wirecage_srv_nativebridge_SocketFilter_attach0<'l
     guard(&mut env, 0, |env| {
         let n4 = env.get_array_length(&blocked4)? as usize;
         let n6 = env.get_array_length(&blocked6)? as usize;
-        if index_limit < 1 || n4 > MAX_BLOCKED || !n6.is_multiple_of(4) || n6 / 4 > MAX_BLOCKED {
+        if index_limit < 1 || n4 > MAX_BLOCKED || !n6.is_multiple_of(2) || n6 / 2 > MAX_BLOCKED {
             return illegal_argument(format!(
-                "index limit {index_limit}, {n4} IPv4 and {n6} IPv6 words (at most {MAX_BLOCKED} addresses each)"
+                "index limit {index_limit}, {n4} IPv4 and {n6} IPv6 /64 words (at most {MAX_BLOCKED} sources each)"
             ));
         }
         let mut v4 = vec![0i32; n4];
@@ -281,10 +281,7 @@ pub extern "system" fn Java_io_wirecage_srv_nativebridge_SocketFilter_attach0<'l
         let mut w6 = vec![0i32; n6];
         env.get_int_array_region(&blocked6, 0, &mut w6)?;
         let v4: Vec<u32> = v4.into_iter().map(|a| a as u32).collect();
-        let v6: Vec<[u32; 4]> = w6
-            .chunks(4)
-            .map(|c| [c[0] as u32, c[1] as u32, c[2] as u32, c[3] as u32])
-            .collect();
+        let v6: Vec<[u32; 2]> = w6.chunks(2).map(|c| [c[0] as u32, c[1] as u32]).collect();
         Ok(attach(fd, &program(index_limit as u32, &v4, &v6)))
     })
 }
@@ -386,18 +383,20 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_sources_are_blocked_by_their_whole_address_on_a_dual_stack_socket() {
+    fn ipv6_sources_are_blocked_by_their_slash_64_on_a_dual_stack_socket() {
         let Ok(rx) = UdpSocket::bind("[::]:0") else {
             panic!("this test needs IPv6 on loopback (::1)");
         };
         let port = rx.local_addr().unwrap().port();
         let tx6 = UdpSocket::bind("[::1]:0").unwrap();
         let tx4 = UdpSocket::bind("127.0.0.1:0").unwrap();
+        // the /64 of ::1 is ::/64: two zero words; another /64 differs only in its second word
+        let prefix = |s: [u16; 8]| [0, 1].map(|w| (s[2 * w] as u32) << 16 | s[2 * w + 1] as u32);
+        let words = prefix;
         let loopback6 = Ipv6Addr::LOCALHOST.segments();
-        let words = |s: [u16; 8]| [0, 1, 2, 3].map(|w| (s[2 * w] as u32) << 16 | s[2 * w + 1] as u32);
         let init = [msg(1, 148, 0, 0)];
         let mut other = loopback6;
-        other[7] = 2;
+        other[3] = 1; // 0:0:0:1::1, in 0:0:0:1::/64
         assert_eq!(
             attach(rx.as_raw_fd(), &program(2, &[], &[words(other), words(loopback6)])),
             0
@@ -421,7 +420,7 @@ mod tests {
     #[test]
     fn the_largest_program_fits_the_kernel_limits() {
         let v4: Vec<u32> = (0..MAX_BLOCKED as u32).collect();
-        let v6: Vec<[u32; 4]> = (0..MAX_BLOCKED as u32).map(|i| [0xfd00_0000, 0, 0, i]).collect();
+        let v6: Vec<[u32; 2]> = (0..MAX_BLOCKED as u32).map(|i| [0xfd00_0000, i]).collect();
         let prog = program(1 << 24, &v4, &v6);
         assert!(prog.len() < 4096, "{} instructions", prog.len());
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -56,8 +56,12 @@ final class KernelScreen {
         }
     }
 
-    /** Receive thread: this source went over its handshake budget; the kernel drops its handshakes for a while. */
+    /**
+     * Receive thread: this source went over its handshake budget; the kernel drops its handshakes for a
+     * while (an IPv6 source: its whole /64, as the budget counts it).
+     */
     void block(int fam, long h, long l, long now) {
+        l = SourceBudget.sourceKeyLo(fam, l);
         for (int i = 0; i < count; i++) {
             if (family[i] == fam && hi[i] == h && lo[i] == l) {
                 return; // blocked already: these are datagrams queued before the filter had it
@@ -99,15 +103,13 @@ final class KernelScreen {
         changed = false;
         lastInstall = now;
         int[] v4 = new int[count4];
-        int[] v6 = new int[4 * (count - count4)];
+        int[] v6 = new int[2 * (count - count4)];
         for (int i = 0, a = 0, b = 0; i < count; i++) {
             if (family[i] == SourceAddress.IPV4) {
                 v4[a++] = (int) lo[i];
             } else {
-                v6[b++] = (int) (hi[i] >>> 32);
+                v6[b++] = (int) (hi[i] >>> 32); // the /64 prefix
                 v6[b++] = (int) hi[i];
-                v6[b++] = (int) (lo[i] >>> 32);
-                v6[b++] = (int) lo[i];
             }
         }
         blocked(v4, v6);

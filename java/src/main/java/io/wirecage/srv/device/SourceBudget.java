@@ -7,7 +7,9 @@ package io.wirecage.srv.device;
  * boringtun's one global handshake counter: a few addresses that flood cannot use up the handshakes
  * everyone else needs. The table has a fixed size and never allocates; an address that does not find
  * its entry within a few probes takes over the longest-idle one (with a full bucket, as any new
- * address). One thread (the receive thread) uses it.
+ * address). An IPv6 source counts by its /64 prefix, as in wireguard-go: one host usually has a whole
+ * /64 and could otherwise take a fresh budget from each of its 2^64 addresses. One thread (the receive
+ * thread) uses it.
  */
 final class SourceBudget {
     static final int PER_SECOND = 20;
@@ -38,6 +40,7 @@ final class SourceBudget {
 
     /** Takes one message from the address's budget; false when it has none left (drop the message). */
     boolean allow(int fam, long h, long l, long nowNanos) {
+        l = sourceKeyLo(fam, l);
         int start = slot(fam, h, l);
         int victim = start;
         for (int i = 0; i < PROBES; i++) {
@@ -65,6 +68,11 @@ final class SourceBudget {
         lastNanos[victim] = nowNanos;
         tokens[victim] = MAX_TOKENS - COST_NANOS;
         return true;
+    }
+
+    /** The low half of a source's key: an IPv6 address counts by its /64 (the high half). */
+    static long sourceKeyLo(int fam, long l) {
+        return fam == io.wirecage.srv.nativebridge.SourceAddress.IPV6 ? 0 : l;
     }
 
     private int slot(int fam, long h, long l) {

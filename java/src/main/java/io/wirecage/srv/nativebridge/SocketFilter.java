@@ -19,8 +19,8 @@ public final class SocketFilter {
 
     /**
      * Attaches (or atomically replaces) the filter. {@code indexLimit}: peer indexes in use are
-     * 1..indexLimit-1. {@code blocked4}: IPv4 addresses (big-endian ints); {@code blocked6}: IPv6
-     * addresses, four big-endian ints each. Returns 0 or -errno.
+     * 1..indexLimit-1. {@code blocked4}: IPv4 addresses (big-endian ints); {@code blocked6}: IPv6 /64
+     * prefixes, two big-endian ints each. Returns 0 or -errno.
      */
     public static long attach(int fd, int indexLimit, int[] blocked4, int[] blocked6) {
         return attach0(fd, indexLimit, blocked4, blocked6);

@@ -73,13 +73,17 @@ class KernelScreenTest {
     }
 
     @Test
-    void atMostSixtyFourSourcesPerFamilyAreBlocked() throws Exception {
+    void atMostSixtyFourSourcesPerFamilyAreBlockedAndAnIpv6SourceIsItsSlash64() throws Exception {
         try (UdpBind udp = UdpBind.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             KernelScreen screen = new KernelScreen(udp.fd());
             long now = System.nanoTime();
+            for (int i = 0; i < 100; i++) { // 100 addresses in one /64: one entry
+                screen.block(SourceAddress.IPV6, 0xFD00_0000_0000_0000L, i, now);
+            }
+            assertThat(screen.blockedCount()).isEqualTo(1);
             for (int i = 0; i < 100; i++) {
                 screen.block(SourceAddress.IPV4, 0, 0x0A00_0000L + i, now);
-                screen.block(SourceAddress.IPV6, 0xFD00_0000_0000_0000L, i, now);
+                screen.block(SourceAddress.IPV6, 0xFD00_0000_0000_0000L + i, 1, now);
             }
             assertThat(screen.blockedCount()).isEqualTo(128);
         }

@@ -52,6 +52,21 @@ class SourceBudgetTest {
     }
 
     @Test
+    void anIpv6SourceCountsByItsSlash64() {
+        SourceBudget b = new SourceBudget(64);
+        long t = SECOND;
+        long prefix = 0x2001_0db8_0000_0007L;
+        int allowed = 0;
+        for (int i = 0; i < 100; i++) { // a new address of the same /64 each time
+            if (b.allow(6, prefix, 0x1000L + i, t)) {
+                allowed++;
+            }
+        }
+        assertThat(allowed).as("100 addresses of one /64").isEqualTo(SourceBudget.BURST);
+        assertThat(b.allow(6, prefix + 1, 0x1000L, t)).as("the next /64").isTrue();
+    }
+
+    @Test
     void moreSourcesThanSlotsEvictTheIdlestAndNeverGrow() {
         SourceBudget b = new SourceBudget(16);
         long t = SECOND;
