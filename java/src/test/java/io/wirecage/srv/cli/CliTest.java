@@ -3,8 +3,6 @@ package io.wirecage.srv.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wirecage.srv.config.ServerSettings;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,15 +18,8 @@ class CliTest {
     @TempDir
     Path dir;
 
-    record Run(int exit, String err) {}
-
-    private Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err));
-        cl.setOut(new PrintWriter(new StringWriter()));
-        int exit = cl.execute(args);
-        return new Run(exit, err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path keyFile(String content) throws Exception {
@@ -37,7 +28,7 @@ class CliTest {
         return f;
     }
 
-    private static void assertOneLine(Run r, String expected) {
+    private static void assertOneLine(CliRun r, String expected) {
         assertThat(r.exit()).isNotZero();
         assertThat(r.err().strip()).contains(expected).doesNotContain("\n");
     }
@@ -82,7 +73,7 @@ class CliTest {
 
     @Test
     void malformedKeyFileDoesNotEchoTheKey() throws Exception {
-        Run r = run("--private-key-file", keyFile("c2VjcmV0").toString());
+        CliRun r = run("--private-key-file", keyFile("c2VjcmV0").toString());
         assertOneLine(r, "is not a 32-byte key");
         assertThat(r.err()).doesNotContain("c2VjcmV0");
     }

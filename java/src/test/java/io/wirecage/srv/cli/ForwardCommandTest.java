@@ -3,31 +3,20 @@ package io.wirecage.srv.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wirecage.srv.config.ConfigFile;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** `forward add|remove|list` against a config file with no server running: ForwardChanges' rules, one line per refusal. */
 class ForwardCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    private Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path config() throws Exception {
@@ -52,13 +41,13 @@ class ForwardCommandTest {
     @Test
     void addListAndRemoveAForward() throws Exception {
         Path cfg = config();
-        Run add = run("forward", "add", "laptop", "tcp", "48080", "80", "--config", cfg.toString());
+        CliRun add = run("forward", "add", "laptop", "tcp", "48080", "80", "--config", cfg.toString());
         assertThat(add.exit()).as(add.err()).isZero();
         assertThat(add.err()).contains("forwarding tcp port 48080 to peer 'laptop' port 80");
         assertThat(ConfigFile.load(cfg).forward("tcp", 48080).targetPort()).isEqualTo(80);
-        Run list = run("forward", "list", "--config", cfg.toString());
+        CliRun list = run("forward", "list", "--config", cfg.toString());
         assertThat(list.out()).contains("tcp").contains("48080").contains("10.7.0.2:80").contains("laptop");
-        Run remove = run("forward", "remove", "tcp", "48080", "--config", cfg.toString());
+        CliRun remove = run("forward", "remove", "tcp", "48080", "--config", cfg.toString());
         assertThat(remove.exit()).as(remove.err()).isZero();
         assertThat(Files.readString(cfg)).doesNotContain("[[forward]]");
     }
@@ -67,22 +56,22 @@ class ForwardCommandTest {
     void refusalsAreOneLineAndLeaveTheFileAlone() throws Exception {
         Path cfg = config();
         String before = Files.readString(cfg);
-        Run own = run("forward", "add", "laptop", "udp", "51820", "80", "--config", cfg.toString());
+        CliRun own = run("forward", "add", "laptop", "udp", "51820", "80", "--config", cfg.toString());
         assertThat(own.exit()).isNotZero();
         assertThat(own.err()).contains("cannot forward udp port 51820 is the server's WireGuard port");
-        Run proto = run("forward", "add", "laptop", "icmp", "48080", "80", "--config", cfg.toString());
+        CliRun proto = run("forward", "add", "laptop", "icmp", "48080", "80", "--config", cfg.toString());
         assertThat(proto.exit()).isNotZero();
         assertThat(proto.err()).contains("protocol must be 'tcp' or 'udp', not 'icmp'");
-        Run range = run("forward", "add", "laptop", "tcp", "70000", "80", "--config", cfg.toString());
+        CliRun range = run("forward", "add", "laptop", "tcp", "70000", "80", "--config", cfg.toString());
         assertThat(range.exit()).isNotZero();
         assertThat(range.err()).contains("ports must be 1..65535");
         try (ServerSocket busy = new ServerSocket()) {
             busy.bind(new InetSocketAddress(0));
-            Run inUse = run("forward", "add", "laptop", "tcp", Integer.toString(busy.getLocalPort()), "80", "--config", cfg.toString());
+            CliRun inUse = run("forward", "add", "laptop", "tcp", Integer.toString(busy.getLocalPort()), "80", "--config", cfg.toString());
             assertThat(inUse.exit()).isNotZero();
             assertThat(inUse.err()).contains("is in use by a program on this host");
         }
-        Run missing = run("forward", "remove", "tcp", "48080", "--config", cfg.toString());
+        CliRun missing = run("forward", "remove", "tcp", "48080", "--config", cfg.toString());
         assertThat(missing.exit()).isNotZero();
         assertThat(missing.err()).contains("no forward of tcp port 48080");
         assertThat(Files.readString(cfg)).isEqualTo(before);

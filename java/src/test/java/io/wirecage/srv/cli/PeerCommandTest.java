@@ -29,16 +29,8 @@ class PeerCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    private Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private Path config() throws Exception {
@@ -77,7 +69,7 @@ class PeerCommandTest {
     @Test
     void addAllocatesAddressesGeneratesKeysAndPrintsAConfigWgQuickAccepts() throws Exception {
         Path cfg = config();
-        Run a = run("peer", "add", "laptop", "--config", cfg.toString());
+        CliRun a = run("peer", "add", "laptop", "--config", cfg.toString());
         assertThat(a.exit()).as(a.err()).isZero();
         assertThat(a.out()).contains("Address = 10.7.0.2/32", "DNS = 10.7.0.1", "Endpoint = vpn.example.com:51820",
                 "AllowedIPs = 0.0.0.0/0", "PersistentKeepalive = 25",
@@ -101,13 +93,13 @@ class PeerCommandTest {
         for (String n : List.of("b", "c", "d", "e")) {
             assertThat(run("peer", "add", n, "--config", cfg.toString()).exit()).isZero();
         }
-        Run full = run("peer", "add", "f", "--config", cfg.toString());
+        CliRun full = run("peer", "add", "f", "--config", cfg.toString());
         assertThat(full.exit()).isNotZero();
         assertThat(full.err().strip()).contains("no free address").doesNotContain("\n");
         assertThat(ConfigFile.load(cfg).peers()).extracting(p -> p.allowedIps().get(0).toString())
                 .containsExactly("10.7.0.2/32", "10.7.0.3/32", "10.7.0.4/32", "10.7.0.5/32", "10.7.0.6/32");
 
-        Run dup = run("peer", "add", "laptop", "--config", cfg.toString());
+        CliRun dup = run("peer", "add", "laptop", "--config", cfg.toString());
         assertThat(dup.err()).contains("already exists");
     }
 
@@ -116,40 +108,40 @@ class PeerCommandTest {
         Path cfg = config();
         Files.writeString(cfg, Files.readString(cfg).replace("subnet = \"10.7.0.0/29\"",
                 "subnet = \"10.7.0.0/29\"\nsubnet6 = \"fd77:1:2::/64\""));
-        Run a = run("peer", "add", "laptop", "--config", cfg.toString());
+        CliRun a = run("peer", "add", "laptop", "--config", cfg.toString());
         assertThat(a.exit()).as(a.err()).isZero();
         assertThat(a.out()).contains("Address = 10.7.0.2/32, fd77:1:2::2/128", "AllowedIPs = 0.0.0.0/0, ::/0");
         Path clientConf = dir.resolve("wcsclient6.conf");
         Files.writeString(clientConf, a.out());
         assertThat(sh(null, "wg-quick", "strip", clientConf.toString())).contains("AllowedIPs = 0.0.0.0/0, ::/0");
-        Run b = run("peer", "add", "phone", "--config", cfg.toString(), "--ip", "10.7.0.6,fd77:1:2::66");
+        CliRun b = run("peer", "add", "phone", "--config", cfg.toString(), "--ip", "10.7.0.6,fd77:1:2::66");
         assertThat(b.exit()).as(b.err()).isZero();
-        Run c = run("peer", "add", "tablet", "--config", cfg.toString());
+        CliRun c = run("peer", "add", "tablet", "--config", cfg.toString());
         assertThat(c.exit()).as(c.err()).isZero();
         assertThat(ConfigFile.load(cfg).peers()).extracting(p -> String.join(" ", p.allowedIpsText())).containsExactly(
                 "10.7.0.2/32 fd77:1:2::2/128", "10.7.0.6/32 fd77:1:2::66/128", "10.7.0.3/32 fd77:1:2::3/128");
-        Run taken = run("peer", "add", "dup", "--config", cfg.toString(), "--ip", "10.7.0.5,fd77:1:2::66");
+        CliRun taken = run("peer", "add", "dup", "--config", cfg.toString(), "--ip", "10.7.0.5,fd77:1:2::66");
         assertThat(taken.exit()).isNotZero();
         assertThat(taken.err().strip()).contains("overlaps").doesNotContain("\n");
-        Run outside = run("peer", "add", "far", "--config", cfg.toString(), "--ip", "10.7.0.5,fd78::5");
+        CliRun outside = run("peer", "add", "far", "--config", cfg.toString(), "--ip", "10.7.0.5,fd78::5");
         assertThat(outside.err()).contains("outside the IPv6 subnet fd77:1:2::/64");
-        Run list = run("peer", "list", "--config", cfg.toString());
+        CliRun list = run("peer", "list", "--config", cfg.toString());
         assertThat(list.out()).contains("10.7.0.6/32,fd77:1:2::66/128");
     }
 
     @Test
     void givenKeyAndAddressAreUsedAndCheckedAndQrPngDecodesToTheConfig() throws Exception {
         Path cfg = config();
-        Run bad = run("peer", "add", "x", "--config", cfg.toString(), "--ip", "10.9.9.9");
+        CliRun bad = run("peer", "add", "x", "--config", cfg.toString(), "--ip", "10.9.9.9");
         assertThat(bad.exit()).isNotZero();
         assertThat(bad.err()).contains("outside the subnet 10.7.0.0/29");
-        Run given = run("peer", "add", "own", "--config", cfg.toString(), "--ip", "10.7.0.5",
+        CliRun given = run("peer", "add", "own", "--config", cfg.toString(), "--ip", "10.7.0.5",
                 "--public-key", "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=");
         assertThat(given.exit()).as(given.err()).isZero();
         assertThat(ConfigFile.load(cfg).peer("own").allowedIps().get(0).toString()).isEqualTo("10.7.0.5/32");
 
         Path png = dir.resolve("qr.png");
-        Run q = run("peer", "add", "phone", "--config", cfg.toString(), "--qr", "--qr-png", png.toString());
+        CliRun q = run("peer", "add", "phone", "--config", cfg.toString(), "--qr", "--qr-png", png.toString());
         assertThat(q.exit()).as(q.err()).isZero();
         assertThat(q.out()).contains("\u2580");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(png))).isEqualTo("rw-------");
@@ -169,13 +161,13 @@ class PeerCommandTest {
         assertThat(run("peer", "disable", "a", "--config", cfg.toString()).exit()).isZero();
         assertThat(ConfigFile.load(cfg).peer("a").enabled()).isFalse();
         assertThat(ConfigFile.load(cfg).enabledPeers()).hasSize(1);
-        Run list = run("peer", "list", "--config", cfg.toString());
+        CliRun list = run("peer", "list", "--config", cfg.toString());
         assertThat(list.out()).containsPattern("a\\s+10.7.0.2/32\\s+no").containsPattern("b\\s+10.7.0.3/32\\s+yes");
         assertThat(run("peer", "enable", "a", "--config", cfg.toString()).exit()).isZero();
         assertThat(ConfigFile.load(cfg).peer("a").enabled()).isTrue();
         assertThat(run("peer", "remove", "a", "--config", cfg.toString()).exit()).isZero();
         assertThat(ConfigFile.load(cfg).peers()).extracting(PeerEntry::name).containsExactly("b");
-        Run missing = run("peer", "remove", "zzz", "--config", cfg.toString());
+        CliRun missing = run("peer", "remove", "zzz", "--config", cfg.toString());
         assertThat(missing.exit()).isNotZero();
         assertThat(missing.err()).contains("no peer named 'zzz'");
     }
@@ -185,7 +177,7 @@ class PeerCommandTest {
         Path wg0 = dir.resolve("wg0.conf");
         Files.writeString(wg0, io.wirecage.srv.config.WgQuickFileTest.WG0);
         Path out = dir.resolve("imported/wirecagesrv.toml");
-        Run r = run("import", wg0.toString(), "--output", out.toString());
+        CliRun r = run("import", wg0.toString(), "--output", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.err()).contains("ignoring postup").doesNotContain("skipping IPv6");
         ConfigFile c = ConfigFile.load(out);
@@ -223,7 +215,7 @@ class PeerCommandTest {
                 AllowedIPs = 10.9.0.3/32
                 """);
         Path out = dir.resolve("twins/wirecagesrv.toml");
-        Run r = run("import", wg0.toString(), "--output", out.toString());
+        CliRun r = run("import", wg0.toString(), "--output", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(ConfigFile.load(out).peers()).extracting(PeerEntry::name).containsExactly("phone", "phone-2");
     }
@@ -238,10 +230,10 @@ class PeerCommandTest {
     @Test
     void keysAreByteCompatibleWithWg() throws Exception {
         for (int i = 0; i < 5; i++) {
-            Run gen = run("genkey");
+            CliRun gen = run("genkey");
             Path k = dir.resolve("k" + i);
             Files.writeString(k, gen.out());
-            Run ours = runWithStdin(k, "pubkey");
+            CliRun ours = runWithStdin(k, "pubkey");
             assertThat(ours.out().strip()).isEqualTo(sh(k, "wg", "pubkey").strip());
             Path theirs = dir.resolve("w" + i);
             Files.writeString(theirs, sh(null, "wg", "genkey"));
@@ -252,11 +244,11 @@ class PeerCommandTest {
         String psk = run("genpsk").out().strip();
         assertThat(java.util.Base64.getDecoder().decode(psk)).hasSize(32);
         assertThat(psk).hasSize(44);
-        Run bad = runWithStdin(dir.resolve("k0").resolveSibling("nope"), "pubkey");
+        CliRun bad = runWithStdin(dir.resolve("k0").resolveSibling("nope"), "pubkey");
         assertThat(bad.exit()).isNotZero();
     }
 
-    private Run runWithStdin(Path input, String... args) throws Exception {
+    private CliRun runWithStdin(Path input, String... args) throws Exception {
         CommandLine cl = Main.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -265,7 +257,7 @@ class PeerCommandTest {
         PubKeyCommand cmd = cl.getSubcommands().get("pubkey").getCommand();
         cmd.in = Files.exists(input) ? Files.newInputStream(input) : new java.io.ByteArrayInputStream("junk".getBytes());
         int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+        return new CliRun(exit, out.toString(), err.toString());
     }
 
     @Test
@@ -273,21 +265,21 @@ class PeerCommandTest {
         Path cfg = config();
         assertThat(run("peer", "add", "laptop", "--expires", "2030-01-02", "--config", cfg.toString()).exit()).isZero();
         assertThat(ConfigFile.load(cfg).peer("laptop").expires()).hasToString("2030-01-02T00:00:00Z");
-        Run rename = run("peer", "rename", "laptop", "old-laptop", "--config", cfg.toString());
+        CliRun rename = run("peer", "rename", "laptop", "old-laptop", "--config", cfg.toString());
         assertThat(rename.exit()).as(rename.err()).isZero();
-        Run past = run("peer", "expire", "old-laptop", "2020-01-01T00:00:00Z", "--config", cfg.toString());
+        CliRun past = run("peer", "expire", "old-laptop", "2020-01-01T00:00:00Z", "--config", cfg.toString());
         assertThat(past.exit()).as(past.err()).isZero();
         assertThat(past.err()).contains("set the expiry 2020-01-01T00:00:00Z on peer 'old-laptop'");
         assertThat(run("peer", "disable", "old-laptop", "--config", cfg.toString()).exit()).isZero();
-        Run enable = run("peer", "enable", "old-laptop", "--config", cfg.toString());
+        CliRun enable = run("peer", "enable", "old-laptop", "--config", cfg.toString());
         assertThat(enable.exit()).isNotZero();
         assertThat(enable.err()).contains("expired at 2020-01-01T00:00:00Z; set a later expiry (or none) before enabling it");
-        Run list = run("peer", "list", "--config", cfg.toString());
+        CliRun list = run("peer", "list", "--config", cfg.toString());
         assertThat(list.out()).containsPattern("old-laptop +10\\.7\\.0\\.2/32 +no +2020-01-01T00:00:00Z");
         assertThat(run("peer", "expire", "old-laptop", "never", "--config", cfg.toString()).exit()).isZero();
         assertThat(run("peer", "enable", "old-laptop", "--config", cfg.toString()).exit()).isZero();
         assertThat(run("peer", "list", "--config", cfg.toString()).out()).containsPattern("old-laptop .* yes +never");
-        Run bad = run("peer", "expire", "old-laptop", "soon", "--config", cfg.toString());
+        CliRun bad = run("peer", "expire", "old-laptop", "soon", "--config", cfg.toString());
         assertThat(bad.exit()).isNotZero();
         assertThat(bad.err()).contains("must be a date");
     }

@@ -22,9 +22,7 @@ class ConfigEditorTest {
     Path dir;
 
     private Path config() throws Exception {
-        Path f = dir.resolve("wirecagesrv.toml");
-        Files.writeString(f, ConfigFileTest.GOOD);
-        return f;
+        return ConfigFileTest.writeGood(dir);
     }
 
     private static Base64Key key(int i) {

@@ -34,6 +34,13 @@ class ConfigFileTest {
             enabled = false
             """.formatted(K1, K2);
 
+    /** Writes {@link #GOOD} as dir/wirecagesrv.toml: the config file the editing tests start from. */
+    static Path writeGood(Path dir) throws java.io.IOException {
+        Path f = dir.resolve("wirecagesrv.toml");
+        java.nio.file.Files.writeString(f, GOOD);
+        return f;
+    }
+
     private static ConfigFile parse(String text) {
         return ConfigFile.parse(FILE, text);
     }

@@ -17,9 +17,7 @@ class ForwardChangesTest {
     Path dir;
 
     private Path config() throws Exception {
-        Path f = dir.resolve("wirecagesrv.toml");
-        Files.writeString(f, ConfigFileTest.GOOD);
-        return f;
+        return ConfigFileTest.writeGood(dir);
     }
 
     @Test

@@ -18,9 +18,7 @@ class PeerExpiryTest {
     Path dir;
 
     private Path config() throws Exception {
-        Path f = dir.resolve("wirecagesrv.toml");
-        Files.writeString(f, ConfigFileTest.GOOD);
-        return f;
+        return ConfigFileTest.writeGood(dir);
     }
 
     @Test
