@@ -2,10 +2,7 @@ package io.wirecage.srv.device;
 
 import java.nio.ByteBuffer;
 
-/**
- * Which peer an inner packet belongs to, allocation-free: from the TUN by its destination, from a
- * tunnel by its source (cryptokey routing: a peer may only speak from the addresses it owns).
- */
+/** Which peer an inner packet from the TUN goes to: by IPv4 or IPv6 destination, allocation-free. */
 final class InnerRoute {
     private InnerRoute() {}
 
@@ -21,10 +18,5 @@ final class InnerRoute {
     /** The peer owning the destination of a packet of the given version, or null (no route). */
     static Peer destination(PeerTable table, ByteBuffer b, int off, int version) {
         return version == 4 ? table.byAddress(b.getInt(off + 16)) : table.byAddress6(b.getLong(off + 24), b.getLong(off + 32));
-    }
-
-    /** The peer owning the source of a packet of the given version, or null. */
-    static Peer source(PeerTable table, ByteBuffer b, int off, int version) {
-        return version == 4 ? table.byAddress(b.getInt(off + 12)) : table.byAddress6(b.getLong(off + 8), b.getLong(off + 16));
     }
 }

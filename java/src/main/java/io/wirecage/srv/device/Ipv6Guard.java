@@ -39,13 +39,19 @@ final class Ipv6Guard {
     }
 
     /**
-     * The IPv6 packet at packet[off, off+len) came through {@code peer}'s tunnel from an address the peer
-     * does not own (the receive thread dropped and counted it): answer it, within the rules and budget.
+     * Whether the IPv6 packet at packet[off, off+len) may go to the TUN: true when {@code peer} owns its
+     * source; otherwise it is counted as dropped, maybe answered, and false comes back.
      */
-    void refused(Peer peer, ByteBuffer packet, int off, int len) {
+    boolean admit(Peer peer, ByteBuffer packet, int off, int len) {
+        if (len >= HEADER && device.peers().byAddress6(packet.getLong(off + 8), packet.getLong(off + 16)) == peer) {
+            return true;
+        }
+        peer.droppedSourceNotAllowed.incrementAndGet();
+        counters.droppedSourceNotAllowed.incrementAndGet();
         if (len >= HEADER && mayAnswer(packet, off) && takeBudget(peer, System.nanoTime())) {
             answer(peer, packet, off, len);
         }
+        return false;
     }
 
     /** RFC 4443 2.4(e): never about an ICMPv6 error, nor to or from multicast or the unspecified address. */

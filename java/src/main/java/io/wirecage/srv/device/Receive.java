@@ -158,14 +158,8 @@ final class Receive implements Runnable {
             case WRITE_TO_TUNNEL_V4, WRITE_TO_TUNNEL_V6 -> {
                 peer.updateEndpoint(family, port, hi, lo);
                 // Cryptokey routing: a peer may only speak from the addresses it owns.
-                int version = code == WRITE_TO_TUNNEL_V4 ? 4 : 6;
-                if (InnerRoute.version(tunData, pos, n) != version || InnerRoute.source(table, tunData, pos, version) != peer) {
-                    peer.droppedSourceNotAllowed.incrementAndGet();
-                    counters.droppedSourceNotAllowed.incrementAndGet();
-                    if (version == 6) {
-                        ipv6.refused(peer, tunData, pos, n); // maybe answered with ICMPv6
-                    }
-                    return;
+                if (code == WRITE_TO_TUNNEL_V4 ? !admit4(table, peer, n) : !ipv6.admit(peer, tunData, pos, n)) {
+                    return; // counted (an IPv6 one maybe answered with ICMPv6)
                 }
                 peer.rxPackets.incrementAndGet();
                 tun.set(count++, pos, n, 0, 0, 0, 0);
@@ -188,6 +182,16 @@ final class Receive implements Runnable {
             }
             default -> counters.tunnelError(code);
         }
+    }
+
+    /** Whether the decrypted IPv4 packet at tunData[pos, pos+n) comes from an address the peer owns; else counted. */
+    private boolean admit4(PeerTable table, Peer peer, int n) {
+        if (n >= 20 && table.byAddress(tunData.getInt(pos + 12)) == peer) {
+            return true;
+        }
+        peer.droppedSourceNotAllowed.incrementAndGet();
+        counters.droppedSourceNotAllowed.incrementAndGet();
+        return false;
     }
 
     /**
