@@ -88,19 +88,14 @@ public final class UdpBind implements AutoCloseable {
 
     /** Sends src[position, limit) of a direct buffer as one datagram (handshakes, cookies, timers). */
     public void send(ByteBuffer src, InetSocketAddress to) throws IOException {
-        InetAddress a = to.getAddress();
-        send(src, SourceAddress.family(a), to.getPort(), SourceAddress.hi(a), SourceAddress.lo(a));
-    }
-
-    /** The same to an address in SourceAddress form (family, hi, lo), as the data path keeps it. */
-    public void send(ByteBuffer src, int family, int port, long hi, long lo) throws IOException {
         if (closed.get()) {
             throw new ClosedChannelException();
         }
-        long r = UdpIo.sendTo(fd, src, src.position(), src.remaining(), family, port, hi, lo, v6);
+        InetAddress a = to.getAddress();
+        long r = UdpIo.sendTo(fd, src, src.position(), src.remaining(), SourceAddress.family(a), to.getPort(),
+                SourceAddress.hi(a), SourceAddress.lo(a), v6);
         if (r < 0) {
-            throw new IOException("send to " + SourceAddress.toInetAddress(family, hi, lo).getHostAddress() + " port "
-                    + port + " failed: " + UdpIo.describe((int) -r));
+            throw new IOException("send to " + to + " failed: " + UdpIo.describe((int) -r));
         }
         src.position(src.limit());
     }

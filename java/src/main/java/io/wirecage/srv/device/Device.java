@@ -233,16 +233,11 @@ public final class Device implements AutoCloseable {
         return udp;
     }
 
-    /** Sends buf[0, length) to a peer's endpoint; a failure loses this datagram only, and is counted. */
-    boolean send(ByteBuffer buf, int length, Peer.Endpoint to) {
-        return send(buf, length, to.family(), to.port(), to.hi(), to.lo());
-    }
-
-    /** The same to an address in SourceAddress form (a handshake's sender). */
-    boolean send(ByteBuffer buf, int length, int family, int port, long hi, long lo) {
+    /** Sends buf[0, length) to one peer address; a failure loses this datagram only, and is counted. */
+    boolean send(ByteBuffer buf, int length, InetSocketAddress to) {
         buf.limit(length).position(0);
         try {
-            udp.send(buf, family, port, hi, lo);
+            udp.send(buf, to);
             return true;
         } catch (IOException e) {
             counters.droppedSendFailed.incrementAndGet();

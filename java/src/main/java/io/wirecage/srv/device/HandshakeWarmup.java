@@ -64,7 +64,7 @@ public final class HandshakeWarmup {
                 int n = TunnelResult.length(initiator.formatHandshakeInitiation(in, true));
                 long r = server.screen(in, 0, n, 0, lo, SourceAddress.IPV4, cookie);
                 if (TunnelResult.code(r) == TunnelResult.DONE) {
-                    handshakes.handle(in, n, SourceAddress.IPV4, from.getPort(), 0, lo);
+                    handshakes.handle(in, n, from, SourceAddress.IPV4, 0, lo);
                 }
             }
             int done = (int) (device.counters().handshakesCompleted.get() - before);

@@ -31,7 +31,7 @@ final class HandshakeWorker implements Runnable {
                 return true;
             }
             try {
-                handshakes.handle(s.data, s.length, s.family, s.port, s.hi, s.lo);
+                handshakes.handle(s.data, s.length, Peer.socketAddress(s.family, s.port, s.hi, s.lo), s.family, s.hi, s.lo);
             } catch (IllegalStateException e) {
                 device.counters().droppedPeerRemoved.incrementAndGet(); // removed by a reload meanwhile
             } finally {

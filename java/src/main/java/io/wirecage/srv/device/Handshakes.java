@@ -42,10 +42,10 @@ final class Handshakes {
     }
 
     /**
-     * Handles one control message at in[0, length) from the sender (family, port, hi, lo) in
-     * SourceAddress form, as the receive thread read it: no socket address object unless one is logged.
+     * Handles one control message at in[0, length) from {@code from}, whose address is also given in
+     * SourceAddress form (family, hi, lo) for boringtun's cookie logic.
      */
-    void handle(ByteBuffer in, int length, int family, int port, long hi, long lo) {
+    void handle(ByteBuffer in, int length, InetSocketAddress from, int family, long hi, long lo) {
         PeerTable table = device.peers();
         long r = device.identity().classify(in, 0, length, out);
         int code = TunnelResult.code(r);
@@ -58,7 +58,7 @@ final class Handshakes {
             peer = table.byKey(Base64Key.of(key));
             if (peer == null) {
                 counters.droppedUnknownPeer.incrementAndGet(); // no reply: unknown keys learn nothing
-                Events.handshakeFailed(family, port, hi, lo, "unknown_peer");
+                Events.handshakeFailed(null, from, "unknown_peer");
                 return;
             }
             // TAI64N of the initiation: big-endian seconds, then nanoseconds (the bridge decrypted it)
@@ -80,7 +80,7 @@ final class Handshakes {
             counters.tunnelError(code);
             if (code == TunnelResult.ERR_INVALID_MAC || code == TunnelResult.ERR_UNKNOWN_PEER
                     || code == TunnelResult.ERR_WRONG_KEY) {
-                Events.handshakeFailed(family, port, hi, lo, snakeName(code));
+                Events.handshakeFailed(null, from, snakeName(code));
             }
             return;
         }
@@ -107,21 +107,20 @@ final class Handshakes {
             if (len > 0 && out.get(0) == Messages.COOKIE_REPLY) {
                 // the tunnel's own rate-limit check answered an unauthenticated message with a cookie:
                 // not a handshake, so the endpoint stays and nothing queued is sent to this sender
-                device.send(out, len, family, port, hi, lo);
+                device.send(out, len, from);
                 counters.cookieRepliesSent.incrementAndGet();
                 return;
             }
-            peer.updateEndpoint(family, port, hi, lo);
-            device.send(out, len, family, port, hi, lo);
+            peer.updateEndpoint(from);
+            device.send(out, len, from);
             peer.mayHaveQueued = false;
-            drain(device, peer, family, port, hi, lo, out);
+            drain(device, peer, from, out);
             if (initiation) {
                 peer.acceptedInitiation(initSeconds, initNanos); // authenticated: the tunnel answered it
                 peer.lastHandshakeMillis = System.currentTimeMillis();
                 peer.handshakes.incrementAndGet();
                 counters.handshakesCompleted.incrementAndGet();
                 if (!device.quiet) {
-                    InetSocketAddress from = Peer.socketAddress(family, port, hi, lo);
                     log.info("handshake completed: peer {} from {}", peer.label(), Events.format(from));
                     if (sinceHandshake < 0 || sinceHandshake >= SESSION_MILLIS) {
                         Events.connected(peer, from);
@@ -132,13 +131,13 @@ final class Handshakes {
             // a handshake response to our initiation (authenticated by the handshake itself) or a
             // cookie reply to it (which proves nothing about its sender: the endpoint stays)
             if (in.get(0) == Messages.RESPONSE) {
-                peer.updateEndpoint(family, port, hi, lo);
+                peer.updateEndpoint(from);
             }
             drainIfQueued(device, peer, out);
         } else {
             counters.tunnelError(code);
             if (initiation) {
-                Events.handshakeFailed(peer, Peer.socketAddress(family, port, hi, lo), snakeName(code));
+                Events.handshakeFailed(peer, from, snakeName(code));
             }
         }
     }
@@ -151,22 +150,22 @@ final class Handshakes {
     static void drainIfQueued(Device device, Peer peer, ByteBuffer buffer) {
         if (peer.mayHaveQueued) {
             peer.mayHaveQueued = false;
-            Peer.Endpoint to = peer.endpointRecord();
+            InetSocketAddress to = peer.endpoint();
             if (to != null) {
-                drain(device, peer, to.family(), to.port(), to.hi(), to.lo(), buffer);
+                drain(device, peer, to, buffer);
             }
         }
     }
 
     /** Sends boringtun's queued packets for a peer, encrypted into the calling thread's buffer. */
-    private static void drain(Device device, Peer peer, int family, int port, long hi, long lo, ByteBuffer buffer) {
+    private static void drain(Device device, Peer peer, InetSocketAddress to, ByteBuffer buffer) {
         Tunnel tunnel = peer.tunnel();
         for (int i = 0; tunnel != null && i < MAX_DRAIN; i++) {
             long r = tunnel.drain(buffer);
             if (TunnelResult.code(r) != WRITE_TO_NETWORK) {
                 return;
             }
-            device.send(buffer, TunnelResult.length(r), family, port, hi, lo);
+            device.send(buffer, TunnelResult.length(r), to);
         }
     }
 }

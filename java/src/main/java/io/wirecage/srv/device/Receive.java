@@ -155,11 +155,13 @@ final class Receive implements Runnable {
         int code = TunnelResult.code(r);
         int n = TunnelResult.length(r);
         switch (code) {
-            case WRITE_TO_TUNNEL_V4, WRITE_TO_TUNNEL_V6 -> {
+            case WRITE_TO_TUNNEL_V4 -> {
                 peer.updateEndpoint(family, port, hi, lo);
                 // Cryptokey routing: a peer may only speak from the addresses it owns.
-                if (code == WRITE_TO_TUNNEL_V4 ? !admit4(table, peer, n) : !ipv6.admit(peer, tunData, pos, n)) {
-                    return; // counted (an IPv6 one maybe answered with ICMPv6)
+                if (n < 20 || table.byAddress(tunData.getInt(pos + 12)) != peer) {
+                    peer.droppedSourceNotAllowed.incrementAndGet();
+                    counters.droppedSourceNotAllowed.incrementAndGet();
+                    return;
                 }
                 peer.rxPackets.incrementAndGet();
                 tun.set(count++, pos, n, 0, 0, 0, 0);
@@ -168,6 +170,16 @@ final class Receive implements Runnable {
             }
             case DONE -> {
                 peer.updateEndpoint(family, port, hi, lo); // an authenticated keepalive
+                Handshakes.drainIfQueued(device, peer, drainBuffer);
+            }
+            case WRITE_TO_TUNNEL_V6 -> {
+                peer.updateEndpoint(family, port, hi, lo);
+                if (!ipv6.admit(peer, tunData, pos, n)) { // cryptokey routing for IPv6 (counted, maybe answered)
+                    return;
+                }
+                peer.rxPackets.incrementAndGet();
+                tun.set(count++, pos, n, 0, 0, 0, 0);
+                pos = Batch.align(pos + n);
                 Handshakes.drainIfQueued(device, peer, drainBuffer);
             }
             case WRITE_TO_NETWORK -> {
@@ -182,16 +194,6 @@ final class Receive implements Runnable {
             }
             default -> counters.tunnelError(code);
         }
-    }
-
-    /** Whether the decrypted IPv4 packet at tunData[pos, pos+n) comes from an address the peer owns; else counted. */
-    private boolean admit4(PeerTable table, Peer peer, int n) {
-        if (n >= 20 && table.byAddress(tunData.getInt(pos + 12)) == peer) {
-            return true;
-        }
-        peer.droppedSourceNotAllowed.incrementAndGet();
-        counters.droppedSourceNotAllowed.incrementAndGet();
-        return false;
     }
 
     /**

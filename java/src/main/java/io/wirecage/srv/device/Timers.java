@@ -4,6 +4,7 @@ import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
 
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -97,7 +98,7 @@ final class Timers implements Runnable {
             if (code != WRITE_TO_NETWORK) {
                 continue;
             }
-            Peer.Endpoint to = peer.endpointRecord();
+            InetSocketAddress to = peer.endpoint();
             if (to == null) {
                 continue;
             }
