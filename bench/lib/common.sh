@@ -380,15 +380,22 @@ client_route() { # tunnel|plain
 HS_ALIVE=0
 start_hs_clients() {
     log "starting $HS_CLIENTS handshake clients (one wireguard-go each) in $NS_H"
-    local k pid
+    local k pid i
     for ((k = 0; k < HS_CLIENTS; k++)); do
+        rm -f "/var/run/wireguard/wcbh$k.sock" # a stale socket would pass wait_sock before this one listens
         ip netns exec $NS_H env LOG_LEVEL=error GOMAXPROCS=1 "$WGGO" -f wcbh$k >>"$WORK/logs/hs-clients.log" 2>&1 &
         pid=$!
         record_pid hs$k $pid
         echo $pid >"$WORK/hs$k.pid"
         (umask 077; hs_priv $k >"$WORK/keys/hs$k.key")
         wait_sock wcbh$k 20 || die "handshake client wcbh$k did not start"
-        wg set wcbh$k private-key "$WORK/keys/hs$k.key" || die "wg set wcbh$k failed"
+        # the socket file appears a moment before wireguard-go accepts on it; wg then falls back to the
+        # kernel module, which this machine lacks ("Protocol not supported"): try again a few times
+        for i in 1 2 3 4 5; do
+            wg set wcbh$k private-key "$WORK/keys/hs$k.key" 2>/dev/null && break
+            [ $i = 5 ] && die "wg set wcbh$k failed"
+            sleep 0.1
+        done
         ip -n $NS_H addr add 10.200.100.$((10 + k))/32 dev wcbh$k || die "ip addr on wcbh$k failed"
         ip -n $NS_H link set wcbh$k mtu 1420 up || die "ip link on wcbh$k failed"
     done

@@ -206,15 +206,11 @@ public final class Server implements AutoCloseable {
             api.serveMetrics(metrics);
         }
 
-        long warm = System.nanoTime();
-        int warmed;
         try {
-            warmed = HandshakeWarmup.run(WARMUP_HANDSHAKES);
+            log.debug("warm-up: {}", HandshakeWarmup.run(WARMUP_HANDSHAKES));
         } catch (IOException | RuntimeException e) { // e.g. no 127.0.0.1 to bind: only the first clients are slower
-            warmed = 0;
             log.warn("handshake warm-up skipped: {}", e.toString());
         }
-        log.debug("warm-up: {} handshakes in {} ms", warmed, (System.nanoTime() - warm) / 1_000_000);
         MemoryRelease.afterStartup();
         device.start();
         log.info("data path: {}", device.ioDescription());

@@ -34,10 +34,15 @@ final class Events {
 
     static void connected(Peer p, InetSocketAddress from) {
         if (allow(p, CONNECTED)) {
-            log.atInfo().addKeyValue("event", "peer_connected").addKeyValue("peer", p.label())
-                    .addKeyValue("endpoint", format(from))
-                    .log("peer connected: {} from {}", p.label(), format(from));
+            logConnected(p.label(), format(from));
         }
+    }
+
+    /** The line itself, without the rate limit (HandshakeWarmup runs it too). */
+    static void logConnected(String peer, String endpoint) {
+        log.atInfo().addKeyValue("event", "peer_connected").addKeyValue("peer", peer)
+                .addKeyValue("endpoint", endpoint)
+                .log("peer connected: {} from {}", peer, endpoint);
     }
 
     static void roamed(Peer p, InetSocketAddress old, InetSocketAddress now) {

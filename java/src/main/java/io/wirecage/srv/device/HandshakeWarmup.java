@@ -29,13 +29,32 @@ import java.util.List;
 public final class HandshakeWarmup {
     /** Initiators take turns, so each one's TAI64N timestamps keep increasing (no replay drops). */
     private static final int INITIATORS = 8;
+    /**
+     * Rounds of a new session's two log lines ({@link LogWarmup}): the lines' code is compiled after about
+     * 1,500 of each.
+     */
+    private static final int LOG_ROUNDS = 1_500;
     /** How long to wait at most for the JIT to finish what the warm-up gave it. */
     private static final long JIT_WAIT_NANOS = 500_000_000L;
 
     private HandshakeWarmup() {}
 
-    /** @return how many handshakes the throwaway device completed (all of them, unless something is broken) */
-    public static int run(int rounds) throws IOException {
+    /**
+     * What the warm-up did and how long each part took.
+     *
+     * @param handshakes how many handshakes the throwaway device completed (all, unless something is broken)
+     * @param logLines how many log lines went to the discarding stream
+     */
+    public record Result(int handshakes, long handshakeMillis, int logLines, long logMillis, long jitWaitMillis) {
+        @Override
+        public String toString() {
+            return handshakes + " handshakes in " + handshakeMillis + " ms, " + logLines + " log lines in " + logMillis
+                    + " ms, then " + jitWaitMillis + " ms for the JIT";
+        }
+    }
+
+    /** Runs {@code rounds} handshakes, then the log lines, then waits for the JIT. */
+    public static Result run(int rounds) throws IOException {
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
         List<Tunnel> initiators = new ArrayList<>();
         List<Identity> clients = new ArrayList<>();
@@ -59,6 +78,7 @@ public final class HandshakeWarmup {
             InetSocketAddress from = (InetSocketAddress) sink.getLocalSocketAddress();
             long lo = SourceAddress.lo(loopback);
             long before = device.counters().handshakesCompleted.get();
+            long t0 = System.nanoTime();
             for (int i = 0; i < rounds; i++) {
                 Tunnel initiator = initiators.get(i % INITIATORS);
                 int n = TunnelResult.length(initiator.formatHandshakeInitiation(in, true));
@@ -69,8 +89,12 @@ public final class HandshakeWarmup {
             }
             int done = (int) (device.counters().handshakesCompleted.get() - before);
             device.close(); // no threads ran; closes the socket and the server side's tunnels
+            long t1 = System.nanoTime();
+            int lines = rounds == 0 ? 0 : LogWarmup.run(LOG_ROUNDS);
+            long t2 = System.nanoTime();
             awaitJitQuiet();
-            return done;
+            long t3 = System.nanoTime();
+            return new Result(done, (t1 - t0) / 1_000_000, lines, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
         } finally {
             initiators.forEach(Tunnel::close);
             clients.forEach(Identity::close);

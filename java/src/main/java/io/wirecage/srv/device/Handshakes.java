@@ -121,7 +121,7 @@ final class Handshakes {
                 peer.handshakes.incrementAndGet();
                 counters.handshakesCompleted.incrementAndGet();
                 if (!device.quiet) {
-                    log.info("handshake completed: peer {} from {}", peer.label(), Events.format(from));
+                    logCompleted(peer.label(), Events.format(from));
                     if (sinceHandshake < 0 || sinceHandshake >= SESSION_MILLIS) {
                         Events.connected(peer, from);
                     }
@@ -140,6 +140,11 @@ final class Handshakes {
                 Events.handshakeFailed(peer, from, snakeName(code));
             }
         }
+    }
+
+    /** A completed handshake's line (HandshakeWarmup runs it too). */
+    static void logCompleted(String peer, String endpoint) {
+        log.info("handshake completed: peer {} from {}", peer, endpoint);
     }
 
     private static String snakeName(int code) {
