@@ -88,14 +88,22 @@ public final class UdpBind implements AutoCloseable {
 
     /** Sends src[position, limit) of a direct buffer as one datagram (handshakes, cookies, timers). */
     public void send(ByteBuffer src, InetSocketAddress to) throws IOException {
+        InetAddress a = to.getAddress();
+        send(src, SourceAddress.family(a), to.getPort(), SourceAddress.hi(a), SourceAddress.lo(a));
+    }
+
+    /**
+     * The same to an address in SourceAddress form (family, port, hi, lo), as peers keep their endpoint:
+     * no InetAddress and no byte[] of its bytes per datagram.
+     */
+    public void send(ByteBuffer src, int family, int port, long hi, long lo) throws IOException {
         if (closed.get()) {
             throw new ClosedChannelException();
         }
-        InetAddress a = to.getAddress();
-        long r = UdpIo.sendTo(fd, src, src.position(), src.remaining(), SourceAddress.family(a), to.getPort(),
-                SourceAddress.hi(a), SourceAddress.lo(a), v6);
+        long r = UdpIo.sendTo(fd, src, src.position(), src.remaining(), family, port, hi, lo, v6);
         if (r < 0) {
-            throw new IOException("send to " + to + " failed: " + UdpIo.describe((int) -r));
+            throw new IOException("send to " + new InetSocketAddress(SourceAddress.toInetAddress(family, hi, lo), port)
+                    + " failed: " + UdpIo.describe((int) -r));
         }
         src.position(src.limit());
     }

@@ -3,10 +3,12 @@ package io.wirecage.srv.device;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.conn.UdpBind;
 import io.wirecage.srv.nativebridge.Identity;
+import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.tun.LinuxTun;
 import io.wirecage.srv.config.Base64Key;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -233,11 +235,21 @@ public final class Device implements AutoCloseable {
         return udp;
     }
 
-    /** Sends buf[0, length) to one peer address; a failure loses this datagram only, and is counted. */
+    /** Sends buf[0, length) to a handshake's sender; a failure loses this datagram only, and is counted. */
     boolean send(ByteBuffer buf, int length, InetSocketAddress to) {
+        InetAddress a = to.getAddress();
+        return send(buf, length, SourceAddress.family(a), to.getPort(), SourceAddress.hi(a), SourceAddress.lo(a));
+    }
+
+    /** The same to a peer's endpoint, without allocating (drained packets, timers, ICMPv6 answers). */
+    boolean send(ByteBuffer buf, int length, Peer.Endpoint to) {
+        return send(buf, length, to.family(), to.port(), to.hi(), to.lo());
+    }
+
+    private boolean send(ByteBuffer buf, int length, int family, int port, long hi, long lo) {
         buf.limit(length).position(0);
         try {
-            udp.send(buf, to);
+            udp.send(buf, family, port, hi, lo);
             return true;
         } catch (IOException e) {
             counters.droppedSendFailed.incrementAndGet();

@@ -114,7 +114,7 @@ final class Handshakes {
             peer.updateEndpoint(from);
             device.send(out, len, from);
             peer.mayHaveQueued = false;
-            drain(device, peer, from, out);
+            drain(device, peer, peer.endpointRecord(), out); // the sender's, as just set (or a newer one)
             if (initiation) {
                 peer.acceptedInitiation(initSeconds, initNanos); // authenticated: the tunnel answered it
                 peer.lastHandshakeMillis = System.currentTimeMillis();
@@ -155,7 +155,7 @@ final class Handshakes {
     static void drainIfQueued(Device device, Peer peer, ByteBuffer buffer) {
         if (peer.mayHaveQueued) {
             peer.mayHaveQueued = false;
-            InetSocketAddress to = peer.endpoint();
+            Peer.Endpoint to = peer.endpointRecord();
             if (to != null) {
                 drain(device, peer, to, buffer);
             }
@@ -163,7 +163,7 @@ final class Handshakes {
     }
 
     /** Sends boringtun's queued packets for a peer, encrypted into the calling thread's buffer. */
-    private static void drain(Device device, Peer peer, InetSocketAddress to, ByteBuffer buffer) {
+    private static void drain(Device device, Peer peer, Peer.Endpoint to, ByteBuffer buffer) {
         Tunnel tunnel = peer.tunnel();
         for (int i = 0; tunnel != null && i < MAX_DRAIN; i++) {
             long r = tunnel.drain(buffer);

@@ -5,7 +5,6 @@ import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
 
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -83,7 +82,7 @@ final class Ipv6Guard {
 
     private void answer(Peer peer, ByteBuffer packet, int off, int len) {
         int n = build(packet, off, len, reply);
-        InetSocketAddress to = peer.endpoint();
+        Peer.Endpoint to = peer.endpointRecord();
         Tunnel tunnel = peer.tunnel();
         if (to == null || tunnel == null) {
             return;

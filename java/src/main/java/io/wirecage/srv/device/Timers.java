@@ -4,7 +4,6 @@ import static io.wirecage.srv.nativebridge.TunnelResult.WRITE_TO_NETWORK;
 
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.nativebridge.TunnelResult;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -98,7 +97,7 @@ final class Timers implements Runnable {
             if (code != WRITE_TO_NETWORK) {
                 continue;
             }
-            InetSocketAddress to = peer.endpoint();
+            Peer.Endpoint to = peer.endpointRecord();
             if (to == null) {
                 continue;
             }
