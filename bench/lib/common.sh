@@ -380,28 +380,38 @@ client_route() { # tunnel|plain
 HS_ALIVE=0
 start_hs_clients() {
     log "starting $HS_CLIENTS handshake clients (one wireguard-go each) in $NS_H"
-    local k pid i
+    local k
     for ((k = 0; k < HS_CLIENTS; k++)); do
-        rm -f "/var/run/wireguard/wcbh$k.sock" # a stale socket would pass wait_sock before this one listens
-        ip netns exec $NS_H env LOG_LEVEL=error GOMAXPROCS=1 "$WGGO" -f wcbh$k >>"$WORK/logs/hs-clients.log" 2>&1 &
-        pid=$!
-        record_pid hs$k $pid
-        echo $pid >"$WORK/hs$k.pid"
         (umask 077; hs_priv $k >"$WORK/keys/hs$k.key")
-        wait_sock wcbh$k 20 || die "handshake client wcbh$k did not start"
-        # the socket file appears a moment before wireguard-go accepts on it; wg then falls back to the
-        # kernel module, which this machine lacks ("Protocol not supported"): try again a few times
-        for i in 1 2 3 4 5; do
-            wg set wcbh$k private-key "$WORK/keys/hs$k.key" 2>/dev/null && break
-            [ $i = 5 ] && die "wg set wcbh$k failed"
-            sleep 0.1
-        done
+        # a rare start fails ("Failed to listen on uapi socket"): such a client gets two more tries
+        start_hs_client $k || start_hs_client $k || start_hs_client $k || die "handshake client wcbh$k did not start"
         ip -n $NS_H addr add 10.200.100.$((10 + k))/32 dev wcbh$k || die "ip addr on wcbh$k failed"
         ip -n $NS_H link set wcbh$k mtu 1420 up || die "ip link on wcbh$k failed"
     done
     sleep 0.5
     count_hs_alive
     [ "$HS_ALIVE" = "$HS_CLIENTS" ] || log "WARNING: only $HS_ALIVE of $HS_CLIENTS handshake clients are running (see $WORK/logs/hs-clients.log)"
+}
+start_hs_client() { # k: one wireguard-go with its key; non-zero (and nothing left running) if it failed
+    local k=$1 pid i
+    rm -f "/var/run/wireguard/wcbh$k.sock" # a stale socket would pass wait_sock before this one listens
+    ip netns exec $NS_H env LOG_LEVEL=error GOMAXPROCS=1 "$WGGO" -f wcbh$k >>"$WORK/logs/hs-clients.log" 2>&1 &
+    pid=$!
+    record_pid hs$k $pid
+    echo $pid >"$WORK/hs$k.pid"
+    if wait_sock wcbh$k 20; then
+        # the socket file appears a moment before wireguard-go accepts on it; wg then falls back to the
+        # kernel module, which this machine lacks ("Protocol not supported"): try again a few times
+        for i in 1 2 3 4 5; do
+            wg set wcbh$k private-key "$WORK/keys/hs$k.key" 2>/dev/null && return 0
+            alive $pid || break
+            sleep 0.1
+        done
+    fi
+    log "  handshake client wcbh$k failed to start (see $WORK/logs/hs-clients.log); trying again"
+    stop_pid $pid 2
+    ip -n $NS_H link del wcbh$k 2>/dev/null
+    return 1
 }
 count_hs_alive() {
     local k n=0
