@@ -25,21 +25,8 @@ public record Ipv4Prefix(int address, int length) {
 
     /** Parses "a.b.c.d/len" (or a bare address as /32) without checking the host bits. */
     public static Ipv4Prefix parseHost(String text) {
-        String s = text.trim();
-        int slash = s.indexOf('/');
-        int len = 32;
-        if (slash >= 0) {
-            try {
-                len = Integer.parseInt(s.substring(slash + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + text + "' has no valid prefix length");
-            }
-            s = s.substring(0, slash);
-        }
-        if (len < 0 || len > 32) {
-            throw new IllegalArgumentException("'" + text + "': prefix length must be 0..32");
-        }
-        return new Ipv4Prefix(parseAddress(s), len);
+        PrefixText t = PrefixText.split(text, 32);
+        return new Ipv4Prefix(parseAddress(t.address()), t.length());
     }
 
     /** Parses a dotted-quad IPv4 address; no DNS lookups, unlike InetAddress.getByName. */

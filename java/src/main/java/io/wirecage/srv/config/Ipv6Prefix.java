@@ -34,22 +34,9 @@ public record Ipv6Prefix(long hi, long lo, int length) {
 
     /** Parses "addr/len" (or a bare address as /128) without checking the host bits. */
     public static Ipv6Prefix parseHost(String text) {
-        String s = text.trim();
-        int slash = s.indexOf('/');
-        int len = 128;
-        if (slash >= 0) {
-            try {
-                len = Integer.parseInt(s.substring(slash + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + text + "' has no valid prefix length");
-            }
-            s = s.substring(0, slash);
-        }
-        if (len < 0 || len > 128) {
-            throw new IllegalArgumentException("'" + text + "': prefix length must be 0..128");
-        }
-        byte[] b = parseAddress(s);
-        return new Ipv6Prefix(readLong(b, 0), readLong(b, 8), len);
+        PrefixText t = PrefixText.split(text, 128);
+        byte[] b = parseAddress(t.address());
+        return new Ipv6Prefix(readLong(b, 0), readLong(b, 8), t.length());
     }
 
     /** Parses an IPv6 literal into 16 bytes; never a DNS lookup (only hex digits, ':' and '.' get through). */
