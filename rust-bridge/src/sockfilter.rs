@@ -391,8 +391,7 @@ mod tests {
         let tx6 = UdpSocket::bind("[::1]:0").unwrap();
         let tx4 = UdpSocket::bind("127.0.0.1:0").unwrap();
         // the /64 of ::1 is ::/64: two zero words; another /64 differs only in its second word
-        let prefix = |s: [u16; 8]| [0, 1].map(|w| (s[2 * w] as u32) << 16 | s[2 * w + 1] as u32);
-        let words = prefix;
+        let words = |s: [u16; 8]| [0, 1].map(|w| (s[2 * w] as u32) << 16 | s[2 * w + 1] as u32);
         let loopback6 = Ipv6Addr::LOCALHOST.segments();
         let init = [msg(1, 148, 0, 0)];
         let mut other = loopback6;

@@ -86,15 +86,10 @@ public final class UdpBind implements AutoCloseable {
         gso = false;
     }
 
-    /** Sends src[position, limit) of a direct buffer as one datagram (handshakes, cookies, timers). */
-    public void send(ByteBuffer src, InetSocketAddress to) throws IOException {
-        InetAddress a = to.getAddress();
-        send(src, SourceAddress.family(a), to.getPort(), SourceAddress.hi(a), SourceAddress.lo(a));
-    }
-
     /**
-     * The same to an address in SourceAddress form (family, port, hi, lo), as peers keep their endpoint:
-     * no InetAddress and no byte[] of its bytes per datagram.
+     * Sends src[position, limit) of a direct buffer as one datagram (handshakes, cookies, timers) to an
+     * address in SourceAddress form (family, port, hi, lo), as peers keep their endpoint: no InetAddress
+     * and no byte[] of its bytes per datagram.
      */
     public void send(ByteBuffer src, int family, int port, long hi, long lo) throws IOException {
         if (closed.get()) {

@@ -3,12 +3,10 @@ package io.wirecage.srv.device;
 import io.wirecage.srv.config.PeerSettings;
 import io.wirecage.srv.conn.UdpBind;
 import io.wirecage.srv.nativebridge.Identity;
-import io.wirecage.srv.nativebridge.SourceAddress;
 import io.wirecage.srv.nativebridge.Tunnel;
 import io.wirecage.srv.tun.LinuxTun;
 import io.wirecage.srv.config.Base64Key;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -235,21 +233,19 @@ public final class Device implements AutoCloseable {
         return udp;
     }
 
-    /** Sends buf[0, length) to a handshake's sender; a failure loses this datagram only, and is counted. */
+    /** Sends buf[0, length) to a handshake's sender (one Endpoint per handshake, on the control path). */
     boolean send(ByteBuffer buf, int length, InetSocketAddress to) {
-        InetAddress a = to.getAddress();
-        return send(buf, length, SourceAddress.family(a), to.getPort(), SourceAddress.hi(a), SourceAddress.lo(a));
+        return send(buf, length, Peer.Endpoint.of(to));
     }
 
-    /** The same to a peer's endpoint, without allocating (drained packets, timers, ICMPv6 answers). */
+    /**
+     * Sends buf[0, length) to a peer's endpoint, from its raw fields without allocating (drained packets,
+     * timers, ICMPv6 answers); a failure loses this datagram only, and is counted.
+     */
     boolean send(ByteBuffer buf, int length, Peer.Endpoint to) {
-        return send(buf, length, to.family(), to.port(), to.hi(), to.lo());
-    }
-
-    private boolean send(ByteBuffer buf, int length, int family, int port, long hi, long lo) {
         buf.limit(length).position(0);
         try {
-            udp.send(buf, family, port, hi, lo);
+            udp.send(buf, to.family(), to.port(), to.hi(), to.lo());
             return true;
         } catch (IOException e) {
             counters.droppedSendFailed.incrementAndGet();

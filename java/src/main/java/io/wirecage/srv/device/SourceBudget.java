@@ -1,5 +1,7 @@
 package io.wirecage.srv.device;
 
+import io.wirecage.srv.nativebridge.SourceAddress;
+
 /**
  * A handshake budget per source IP address, checked before any crypto: a token bucket of
  * {@value #PER_SECOND} messages per second with a burst of {@value #BURST} (wireguard-go's
@@ -72,7 +74,7 @@ final class SourceBudget {
 
     /** The low half of a source's key: an IPv6 address counts by its /64 (the high half). */
     static long sourceKeyLo(int fam, long l) {
-        return fam == io.wirecage.srv.nativebridge.SourceAddress.IPV6 ? 0 : l;
+        return fam == SourceAddress.IPV6 ? 0 : l;
     }
 
     private int slot(int fam, long h, long l) {

@@ -118,7 +118,7 @@ class BatchIoTest {
         u.close();
         assertThat(u.isOpen()).isFalse();
         ByteBuffer b = ByteBuffer.allocateDirect(16);
-        assertThatThrownBy(() -> u.send(b, new InetSocketAddress(InetAddress.getLoopbackAddress(), 9)))
+        assertThatThrownBy(() -> u.send(b, SourceAddress.IPV4, 9, 0, SourceAddress.lo(InetAddress.getLoopbackAddress())))
                 .isInstanceOf(java.io.IOException.class);
     }
 
